@@ -8,3 +8,4 @@ export {
   type PermissionsClass,
   type PermissionsSource,
 } from './permission-schema.js';
+export { type PermissionRequirement } from './permission-requirement.js';

@@ -78,6 +78,18 @@ export class PermissionSchema<T extends object = object> {
     return this.byName.get(name);
   }
 
+  /** Whether a user may hold that value for the named permission. */
+  accepts(name: string, value: unknown): boolean {
+    const definition = this.byName.get(name);
+    return definition !== undefined && fitsDefinition(definition, value);
+  }
+
+  /** The value of a permission in metadata made by {@link readMetadata}. */
+  valueIn(metadata: T, name: string): unknown {
+    const property = this.propertyByName.get(name);
+    return property === undefined ? undefined : (metadata as Record<string, unknown>)[property];
+  }
+
   /**
    * A user's stored metadata as the service sees it: an instance of the
    * permissions class (or a plain record), one value per permission of the
@@ -193,8 +205,7 @@ function fitsType(type: PermissionType, value: unknown): value is PermissionValu
   }
 }
 
-/** Whether a value is one a user may hold for that permission. */
-export function fitsDefinition(definition: ServicePermissionDefinition, value: unknown): boolean {
+function fitsDefinition(definition: ServicePermissionDefinition, value: unknown): boolean {
   if (!fitsType(definition.type, value)) return false;
   return definition.values.length === 0 || (definition.values as PermissionValue[]).includes(value);
 }

@@ -1,0 +1,14 @@
+/**
+ * Why a request was not authenticated, as told to the caller in the `401`
+ * body and the `WWW-Authenticate` header: something a caller can act on,
+ * never the token or key material.
+ */
+export type AuthenticationFailureReason = 'missing token' | 'invalid token' | 'token expired';
+
+/** A token (or its absence) was judged not good enough: a `401`. */
+export class AuthenticationFailure extends Error {
+  constructor(readonly reason: AuthenticationFailureReason) {
+    super(reason);
+    this.name = 'AuthenticationFailure';
+  }
+}

@@ -1,0 +1,83 @@
+import type { AdminCredentials, OAuthClientCredentials } from '../client/index.js';
+import type { UserCacheSettings } from '../auth/authenticated-user.resolver.js';
+import type { JwtKeySource } from '../jwt/jwt-key-source.js';
+import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
+import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
+import type { PermissionSchema, PermissionsSource } from '../permissions/index.js';
+
+/** What to do when the permission sync at startup cannot complete. */
+export interface PermissionSyncOptions {
+  /** `'fail'` (default): the app does not start. `'warn'`: log it and start anyway. */
+  onError?: 'fail' | 'warn';
+  /** How long to keep retrying an unavailable auth-service, in ms (default 30000). */
+  retryForMs?: number;
+}
+
+/** The cache of validated users (per token). */
+export interface UserCacheOptions {
+  /** How long a validated user is reused, in ms (default 60000; never past the token's `exp`). */
+  ttlMs?: number;
+  /** Most users kept (default 10000; the least recently used go first). */
+  maxEntries?: number;
+}
+
+/**
+ * Options of {@link ApexAuthModule}, given to `forRoot()` or returned by the
+ * `forRootAsync()` factory.
+ *
+ * @typeParam T - the permissions class
+ */
+export interface ApexAuthModuleOptions<T extends object = any> {
+  /** Absolute http(s) URL of the auth-service, e.g. `http://auth-service:8000`. */
+  baseUrl: string;
+  /** This service's name at the auth-service. */
+  serviceName: string;
+  /**
+   * The service's permission schema: a class with `@PermissionField()`
+   * properties, or an array of permission definitions. Types
+   * `@CurrentUser('metadata')` and is synced at startup.
+   */
+  permissions?: PermissionsSource<T>;
+  /** How the module gets an admin token for the sync and `authApi.asAdmin()`. */
+  admin?: AdminCredentials;
+  /** This service's OAuth client, for `POST /auth/login/code`. */
+  oauthClient?: OAuthClientCredentials;
+  /**
+   * Verify access tokens locally with this key. Without it every new token is
+   * validated by the auth-service (then cached).
+   */
+  jwt?: JwtVerificationOptions;
+  /**
+   * Sync `permissions` to the auth-service at startup. Default: on when
+   * `admin` and `permissions` are given.
+   */
+  syncPermissions?: boolean | PermissionSyncOptions;
+  /** Time budget of one auth-service call in ms, retry included (default 5000). */
+  timeoutMs?: number;
+  /** The cache of validated users; `false` asks the auth-service on every request. */
+  cache?: false | UserCacheOptions;
+}
+
+/**
+ * Options that shape the module itself (which routes and guards exist), so
+ * they are given next to `useFactory` in `forRootAsync()`, not by it.
+ */
+export interface ApexAuthModuleExtras {
+  /** Guard every route of the app (`@Public()` opts out). Default `true`. */
+  globalGuard?: boolean;
+  /** Where `AuthController` is mounted (default `{ path: 'auth' }`); `false` mounts no routes. */
+  controller?: false | { path?: string };
+}
+
+/** The options the module runs with: checked, defaults applied, keys imported. */
+export interface ResolvedApexAuthOptions<T extends object = any> {
+  readonly baseUrl: string;
+  readonly serviceName: string;
+  readonly schema?: PermissionSchema<T>;
+  readonly admin?: AdminCredentials;
+  readonly oauthClient?: OAuthClientCredentials;
+  readonly jwt?: { readonly keys: JwtKeySource; readonly claims: LocalJwtClaims };
+  readonly sync: false | Readonly<Required<PermissionSyncOptions>>;
+  readonly timeoutMs: number;
+  readonly cache: false | Readonly<UserCacheSettings>;
+}

@@ -1,0 +1,81 @@
+import { HttpService } from '@nestjs/axios';
+import { Logger, type Provider } from '@nestjs/common';
+import { APEX_AUTH_RESOLVED_OPTIONS, APEX_AUTH_STRATEGY } from '../apex-auth.constants.js';
+import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
+import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
+import { RemoteBearerStrategy } from '../auth/remote-bearer.strategy.js';
+import { AuthApi } from '../client/index.js';
+import { AuthServiceHttp } from '../client/auth-service.http.js';
+import { createLocalJwtStrategy } from '../jwt/local-jwt.strategy.js';
+import { PermissionSyncService } from '../sync/permission-sync.service.js';
+import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
+import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
+import { resolveApexAuthOptions } from './apex-auth.options.resolve.js';
+import { PermissionRequirementsChecker } from './permission-requirements.checker.js';
+
+const resolvedOptions: Provider = {
+  provide: APEX_AUTH_RESOLVED_OPTIONS,
+  inject: [MODULE_OPTIONS_TOKEN, HttpService],
+  useFactory: (options: ApexAuthModuleOptions, http: HttpService): ResolvedApexAuthOptions =>
+    resolveApexAuthOptions(options, {
+      logger: new Logger('ApexAuth'),
+      fetchJwks: (url) =>
+        new AuthServiceHttp(http, url.origin, options.timeoutMs ?? 5000).call({
+          operation: 'jwks',
+          method: 'GET',
+          path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
+        }),
+    }),
+};
+
+const authApi: Provider = {
+  provide: AuthApi,
+  inject: [HttpService, APEX_AUTH_RESOLVED_OPTIONS],
+  useFactory: (http: HttpService, options: ResolvedApexAuthOptions): AuthApi<object> =>
+    new AuthApi(http, {
+      baseUrl: options.baseUrl,
+      serviceName: options.serviceName,
+      oauthClient: options.oauthClient,
+      admin: options.admin,
+      timeoutMs: options.timeoutMs,
+      permissions: options.schema,
+    }),
+};
+
+const userResolver: Provider = {
+  provide: AuthenticatedUserResolver,
+  inject: [AuthApi, APEX_AUTH_RESOLVED_OPTIONS],
+  useFactory: (api: AuthApi<object>, options: ResolvedApexAuthOptions) =>
+    new AuthenticatedUserResolver(api, options.schema, options.cache),
+};
+
+const strategy: Provider = {
+  provide: APEX_AUTH_STRATEGY,
+  inject: [APEX_AUTH_RESOLVED_OPTIONS, AuthenticatedUserResolver],
+  useFactory: (options: ResolvedApexAuthOptions, resolver: AuthenticatedUserResolver) =>
+    options.jwt
+      ? createLocalJwtStrategy(options.jwt.keys, options.jwt.claims, resolver)
+      : new RemoteBearerStrategy(resolver),
+};
+
+/** Everything the module provides, whatever its registration. */
+export const APEX_AUTH_PROVIDERS: Provider[] = [
+  resolvedOptions,
+  authApi,
+  userResolver,
+  strategy,
+  ApexAuthGuard,
+  PermissionSyncService,
+  PermissionRequirementsChecker,
+];
+
+/** What the module exports to the whole app (it is global). */
+export const APEX_AUTH_EXPORTS = [
+  AuthApi,
+  ApexAuthGuard,
+  AuthenticatedUserResolver,
+  PermissionSyncService,
+  APEX_AUTH_STRATEGY,
+  APEX_AUTH_RESOLVED_OPTIONS,
+  MODULE_OPTIONS_TOKEN,
+];

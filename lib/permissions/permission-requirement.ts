@@ -1,0 +1,92 @@
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import type { PermissionValue } from '../entities/index.js';
+import { ApexAuthOptionsError } from '../errors/index.js';
+import type { PermissionSchema } from './permission-schema.js';
+
+/**
+ * One condition of `@Permissions()`:
+ * - a permission name: that boolean permission must be `true`;
+ * - `{ name: value }` or `{ name: [values] }`: the user's value must equal it or be one of them
+ *   (every key of the object must hold);
+ * - a predicate over the user's metadata and the user.
+ */
+export type PermissionRequirement<T extends object = any> =
+  | string
+  | Readonly<Record<string, PermissionValue | readonly PermissionValue[]>>
+  | ((metadata: T, user: AuthenticatedUser<T>) => boolean);
+
+/**
+ * Why a user does not meet a requirement, in words for a `403`; `undefined`
+ * when they meet it.
+ */
+export function unmetRequirement<T extends object>(
+  requirement: PermissionRequirement<T>,
+  user: AuthenticatedUser<T>,
+  schema: PermissionSchema<T> | undefined,
+): string | undefined {
+  const valueOf = (name: string): unknown =>
+    schema ? schema.valueIn(user.metadata, name) : (user.metadata as Record<string, unknown>)[name];
+  if (typeof requirement === 'string') {
+    return valueOf(requirement) === true ? undefined : `missing permission: ${requirement}`;
+  }
+  if (typeof requirement === 'function') {
+    return requirement(user.metadata, user)
+      ? undefined
+      : `missing permission: ${requirement.name || 'custom requirement'}`;
+  }
+  for (const [name, expected] of Object.entries(requirement)) {
+    const allowed: readonly unknown[] = Array.isArray(expected) ? expected : [expected];
+    if (!allowed.includes(valueOf(name))) {
+      return `missing permission: ${name} must be ${allowed.map((v) => JSON.stringify(v)).join(' or ')}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks at startup that a requirement only names permissions of the schema,
+ * with values they can take.
+ *
+ * @param where - the route, for the error message
+ * @throws ApexAuthOptionsError
+ */
+export function checkRequirement(
+  requirement: unknown,
+  schema: PermissionSchema | undefined,
+  where: string,
+): void {
+  if (typeof requirement === 'function') return;
+  const option = `@Permissions() on ${where}`;
+  if (schema === undefined) {
+    throw new ApexAuthOptionsError(option, 'names permissions, but the module has no `permissions` schema');
+  }
+  if (typeof requirement === 'string') {
+    const definition = schema.get(requirement);
+    if (definition === undefined) {
+      throw new ApexAuthOptionsError(option, `"${requirement}" is not a permission of the schema`);
+    }
+    if (definition.type !== 'boolean') {
+      throw new ApexAuthOptionsError(
+        option,
+        `"${requirement}" is a ${definition.type} permission; require a value with { ${requirement}: … }`,
+      );
+    }
+    return;
+  }
+  if (typeof requirement !== 'object' || requirement === null || Object.keys(requirement).length === 0) {
+    throw new ApexAuthOptionsError(option, 'takes permission names, { name: value } objects or predicates');
+  }
+  for (const [name, expected] of Object.entries(requirement)) {
+    if (!schema.has(name)) {
+      throw new ApexAuthOptionsError(option, `"${name}" is not a permission of the schema`);
+    }
+    const values: readonly unknown[] = Array.isArray(expected) ? expected : [expected];
+    const unfit = values.find((value) => !schema.accepts(name, value));
+    if (values.length === 0 || unfit !== undefined) {
+      throw new ApexAuthOptionsError(
+        option,
+        `${JSON.stringify(unfit ?? values)} is not a value permission "${name}" can take`,
+      );
+    }
+  }
+}
