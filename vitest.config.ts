@@ -21,6 +21,7 @@ export default defineConfig({
     // Two cores: one worker per core keeps the emulator-backed suites from starving each other.
     pool: 'forks',
     maxWorkers: 2,
+    benchmark: { include: ['bench/**/*.bench.ts'] },
     testTimeout: 15_000,
     hookTimeout: 30_000,
   },

@@ -25,6 +25,7 @@ import {
   type PermissionRequirement,
 } from '../permissions/permission-requirement.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
+import { AuthenticatedUserResolver } from './authenticated-user.resolver.js';
 import { AuthenticationFailure } from './authentication-failure.js';
 import { readBearerToken } from './bearer-token.js';
 import { httpRequestOf, httpResponseOf, type HttpRequestLike } from './http-request.js';
@@ -52,6 +53,7 @@ export class ApexAuthGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
     @Inject(APEX_AUTH_STRATEGY) protected readonly strategy: Strategy,
     @Inject(APEX_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedApexAuthOptions,
+    protected readonly users: AuthenticatedUserResolver,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,13 +64,16 @@ export class ApexAuthGuard implements CanActivate {
     if ('token' in bearer) rememberRequestToken(request, bearer.token);
 
     if (this.isPublic(context)) {
-      if ('token' in bearer) await this.authenticateOptionally(request);
+      if ('token' in bearer) await this.authenticateOptionally(request, bearer.token);
       return true;
     }
     if (!('token' in bearer)) {
-      throw this.unauthorized(context, new AuthenticationFailure(bearer.problem === 'missing' ? 'missing token' : 'invalid token'));
+      throw this.unauthorized(
+        context,
+        new AuthenticationFailure(bearer.problem === 'missing' ? 'missing token' : 'invalid token'),
+      );
     }
-    request.user = await this.authenticate(context, request);
+    request.user = this.users.cached(bearer.token) ?? (await this.authenticate(context, request));
     this.authorize(context, request.user as AuthenticatedUser<object>);
     return true;
   }
@@ -84,7 +89,8 @@ export class ApexAuthGuard implements CanActivate {
   }
 
   /**
-   * Runs the strategy; resolves with the user or throws the `401`/`503` to answer.
+   * Runs the strategy for a token not in the cache; resolves with the user or
+   * throws the `401`/`503` to answer.
    */
   protected async authenticate(
     context: ExecutionContext,
@@ -99,7 +105,12 @@ export class ApexAuthGuard implements CanActivate {
   }
 
   /** On a public route: a valid token still sets the user; anything else is ignored. */
-  protected async authenticateOptionally(request: HttpRequestLike): Promise<void> {
+  protected async authenticateOptionally(request: HttpRequestLike, token: string): Promise<void> {
+    const cached = this.users.cached(token);
+    if (cached !== undefined) {
+      request.user = cached;
+      return;
+    }
     const outcome = await runStrategy(this.strategy, request);
     if ('user' in outcome) request.user = outcome.user;
   }

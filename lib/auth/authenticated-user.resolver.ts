@@ -64,6 +64,15 @@ export class AuthenticatedUserResolver<T extends object = object> {
     return lookup;
   }
 
+  /**
+   * The user of a token validated before and still cached: the warm path of
+   * every request, a hash and a map lookup. A cached token was verified (and
+   * vouched for by the auth-service) byte for byte, so it need not be again.
+   */
+  cached(token: string): AuthenticatedUser<T> | undefined {
+    return this.users?.get(tokenKey(token));
+  }
+
   /** Forgets a token, so that its next use asks the auth-service again. */
   evict(token: string): void {
     const key = tokenKey(token);

@@ -21,12 +21,14 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   const header = request.headers.authorization;
   if (header === undefined || header === '') return { problem: 'missing' };
-  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 16) return { problem: 'malformed' };
+  // The header bound (scheme and spaces allowed for) spares the regex a huge input.
+  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 32) return { problem: 'malformed' };
   // Node keeps only the first of repeated Authorization headers in `headers`;
   // two of them is ambiguous, so it is refused rather than resolved.
   if (authorizationHeaderCount(request) > 1) return { problem: 'malformed' };
   const match = BEARER.exec(header);
-  return match ? { token: match[1]! } : { problem: 'malformed' };
+  if (match === null || match[1]!.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
+  return { token: match[1]! };
 }
 
 function authorizationHeaderCount(request: HttpRequestLike): number {
