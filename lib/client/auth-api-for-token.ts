@@ -1,0 +1,163 @@
+import type {
+  ServiceMetadata,
+  ServicePermission,
+  ServicePermissionDefinition,
+  ServiceUserInfo,
+  User,
+} from '../entities/index.js';
+import { AuthServiceUnauthorizedError } from '../errors/index.js';
+import { PermissionSchema } from '../permissions/index.js';
+import type { AuthServiceCall, AuthServiceHttp } from './auth-service.http.js';
+import {
+  decodeMetadata,
+  decodePermission,
+  decodePermissions,
+  decodeServiceUser,
+  decodeServiceUsers,
+  decodeUser,
+  encodePermission,
+  type MetadataMapper,
+} from './auth-service.wire.js';
+import { checkPathSegment } from './client-arguments.js';
+import { syncPermissions, type PermissionSyncResult } from './permission-sync.js';
+
+/** What an {@link AuthApiForToken} shares with the `AuthApi` that made it. */
+export interface AuthApiContext<T extends object> {
+  http: AuthServiceHttp;
+  serviceName: string;
+  metadata: MetadataMapper<T>;
+  /** Told when the auth-service refuses the token, so that a cached one is not handed out again. */
+  onUnauthorized?: (token: string) => void;
+}
+
+/**
+ * The auth-service calls made with one bearer token, scoped to this service.
+ * Get one from `AuthApi.forToken(token)` or `AuthApi.asAdmin()`.
+ *
+ * Every method throws the errors of `lib/errors`: `AuthServiceUnauthorizedError`
+ * (the token was refused), `AuthServiceForbiddenError`, `AuthServiceNotFoundError`,
+ * `AuthServiceConflictError`, `AuthServiceValidationError`,
+ * `AuthServiceUnavailableError` and `AuthServicePayloadError`. Reads are retried
+ * once when the auth-service is unavailable; writes never are.
+ *
+ * @typeParam T - the metadata type: the permissions class, or a plain record
+ */
+export class AuthApiForToken<T extends object = ServiceMetadata> {
+  // A true private field: the token stays out of JSON.stringify, util.inspect and logs.
+  readonly #token: string;
+  readonly #context: AuthApiContext<T>;
+
+  /** @internal Made by `AuthApi`; the token has been checked there. */
+  constructor(context: AuthApiContext<T>, token: string) {
+    this.#context = context;
+    this.#token = token;
+  }
+
+  /** The token's owner (endpoint 3), without any password hash. */
+  async user(): Promise<User> {
+    return decodeUser('user', await this.#call('user', 'GET', ['auth', 'user']));
+  }
+
+  /**
+   * A user's metadata in this service (endpoint 4): an instance of the
+   * permissions class with defaults filled in, or the plain record.
+   */
+  async metadataFor(userId: string): Promise<T> {
+    const id = checkPathSegment(userId, 'metadataFor: userId');
+    const body = await this.#call('metadataFor', 'GET', this.#servicePath('metadata', id));
+    return decodeMetadata('metadataFor', body, this.#context.metadata);
+  }
+
+  /** A user as this service sees them (endpoint 5): who, whether a service admin, metadata. */
+  async fullMetadataFor(userId: string): Promise<ServiceUserInfo<T>> {
+    const id = checkPathSegment(userId, 'fullMetadataFor: userId');
+    const body = await this.#call('fullMetadataFor', 'GET', this.#servicePath('users', id));
+    return decodeServiceUser('fullMetadataFor', body, this.#context.metadata);
+  }
+
+  /** The users of this service (endpoint 6): those with metadata in it and its admins. */
+  async usersForService(): Promise<ServiceUserInfo<T>[]> {
+    const body = await this.#call('usersForService', 'GET', this.#servicePath('users'));
+    return decodeServiceUsers('usersForService', body, this.#context.metadata);
+  }
+
+  /** The service's permission schema upstream (endpoint 7); ids always strings. */
+  async permissions(): Promise<ServicePermission[]> {
+    const body = await this.#call('permissions', 'GET', this.#servicePath('permissions'));
+    return decodePermissions('permissions', body);
+  }
+
+  /** Adds a permission to the schema (endpoint 8). A taken name: `AuthServiceConflictError`. */
+  async createPermission(definition: ServicePermissionDefinition): Promise<ServicePermission> {
+    const body = await this.#call('createPermission', 'POST', this.#servicePath('permissions'), {
+      json: encodePermission(definition),
+    });
+    return decodePermission('createPermission', body);
+  }
+
+  /**
+   * Changes a permission in place, keeping users' stored values (endpoint 10,
+   * optional: an auth-service without it answers `AuthServiceNotFoundError`
+   * with status 405; an unknown id has status 404).
+   */
+  async updatePermission(
+    id: string,
+    definition: ServicePermissionDefinition,
+  ): Promise<ServicePermission> {
+    const permissionId = checkPathSegment(id, 'updatePermission: id');
+    const path = this.#servicePath('permissions', permissionId);
+    const body = await this.#call('updatePermission', 'PUT', path, {
+      json: encodePermission(definition),
+    });
+    return decodePermission('updatePermission', body);
+  }
+
+  /** Removes a permission (endpoint 9); the auth-service drops users' stored values of it. */
+  async deletePermission(id: string): Promise<void> {
+    const permissionId = checkPathSegment(id, 'deletePermission: id');
+    await this.#call('deletePermission', 'DELETE', this.#servicePath('permissions', permissionId), {
+      expect: 'nothing',
+    });
+  }
+
+  /**
+   * Makes the service's permission schema upstream exactly `schema`, compared
+   * by name: creates what is missing, updates what differs (in place when the
+   * auth-service can, else deletes and creates it again), deletes what the
+   * schema lacks. Run it again and it writes nothing.
+   *
+   * @throws ApexAuthOptionsError when `schema` is not a valid schema (nothing is written then)
+   */
+  async updatePermissions(
+    schema: readonly ServicePermissionDefinition[],
+  ): Promise<PermissionSyncResult> {
+    // Checked before the first write, so that a bad schema never leaves a half-synced one.
+    const wanted = PermissionSchema.from(schema, 'schema').definitions;
+    return syncPermissions(this, wanted);
+  }
+
+  #servicePath(...rest: string[]): string[] {
+    return ['services', this.#context.serviceName, ...rest];
+  }
+
+  async #call(
+    operation: string,
+    method: AuthServiceCall['method'],
+    path: readonly string[],
+    extra: Pick<AuthServiceCall, 'json' | 'expect'> = {},
+  ): Promise<unknown> {
+    try {
+      return await this.#context.http.call({
+        operation,
+        method,
+        path,
+        bearer: this.#token,
+        ...extra,
+      });
+    } catch (error) {
+      if (error instanceof AuthServiceUnauthorizedError)
+        this.#context.onUnauthorized?.(this.#token);
+      throw error;
+    }
+  }
+}

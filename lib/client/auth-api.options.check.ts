@@ -1,0 +1,155 @@
+import { ApexAuthOptionsError } from '../errors/index.js';
+import { PermissionSchema } from '../permissions/index.js';
+import type {
+  AdminCredentials,
+  AuthApiOptions,
+  OAuthClientCredentials,
+} from './auth-api.options.js';
+import { plainMetadata, type MetadataMapper } from './auth-service.wire.js';
+
+/** {@link AuthApiOptions} once checked, with defaults applied and copies of the credentials. */
+export interface CheckedAuthApiOptions<T extends object> {
+  /** Without a trailing slash. */
+  baseUrl: string;
+  serviceName: string;
+  timeoutMs: number;
+  oauthClient?: OAuthClientCredentials;
+  admin?: AdminCredentials;
+  metadata: MetadataMapper<T>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const MAX_TIMEOUT_MS = 120_000;
+
+/**
+ * Checks the options once, at construction, so that a misconfiguration fails at
+ * startup with the option's name rather than on the first request. Messages
+ * never quote a value: it may be a secret (or a URL holding one).
+ *
+ * @throws ApexAuthOptionsError naming the first faulty option
+ */
+export function checkAuthApiOptions<T extends object>(
+  options: AuthApiOptions<T>,
+): CheckedAuthApiOptions<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ApexAuthOptionsError('options', 'must be an object');
+  }
+  const checked: CheckedAuthApiOptions<T> = {
+    baseUrl: checkBaseUrl(options.baseUrl),
+    serviceName: checkServiceName(options.serviceName),
+    timeoutMs: checkTimeout(options.timeoutMs),
+    metadata: metadataMapper(options.permissions),
+  };
+  if (options.oauthClient !== undefined)
+    checked.oauthClient = checkOAuthClient(options.oauthClient);
+  if (options.admin !== undefined) checked.admin = checkAdmin(options.admin);
+  return checked;
+}
+
+function checkBaseUrl(value: unknown): string {
+  const problem = 'must be an absolute http(s) URL, e.g. http://auth-service:8000';
+  if (typeof value !== 'string') throw new ApexAuthOptionsError('baseUrl', problem);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ApexAuthOptionsError('baseUrl', problem);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ApexAuthOptionsError('baseUrl', problem);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ApexAuthOptionsError('baseUrl', 'must not hold credentials');
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new ApexAuthOptionsError('baseUrl', 'must not have a query or a fragment');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function checkServiceName(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ApexAuthOptionsError('serviceName', 'must be a non-empty string');
+  }
+  if (value !== value.trim()) {
+    throw new ApexAuthOptionsError('serviceName', 'must not start or end with whitespace');
+  }
+  if (value === '.' || value === '..') {
+    // A URL parser resolves these (even percent-encoded) instead of sending them.
+    throw new ApexAuthOptionsError('serviceName', 'must not be "." or ".."');
+  }
+  return value;
+}
+
+function checkTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    value > MAX_TIMEOUT_MS
+  ) {
+    throw new ApexAuthOptionsError(
+      'timeoutMs',
+      `must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}`,
+    );
+  }
+  return value;
+}
+
+function checkOAuthClient(value: unknown): OAuthClientCredentials {
+  const client = checkObject(value, 'oauthClient');
+  return {
+    clientId: checkNonEmptyString(client['clientId'], 'oauthClient.clientId'),
+    clientSecret: checkNonEmptyString(client['clientSecret'], 'oauthClient.clientSecret'),
+  };
+}
+
+function checkAdmin(value: unknown): AdminCredentials {
+  const admin = checkObject(value, 'admin');
+  const hasPassword = 'username' in admin || 'password' in admin;
+  if ('token' in admin) {
+    if (hasPassword) {
+      throw new ApexAuthOptionsError(
+        'admin',
+        'takes either { username, password } or { token }, not both',
+      );
+    }
+    const token = admin['token'];
+    if (typeof token !== 'function') {
+      throw new ApexAuthOptionsError('admin.token', 'must be a function returning the token');
+    }
+    return { token: token as () => Promise<string> | string };
+  }
+  if (!hasPassword) {
+    throw new ApexAuthOptionsError('admin', 'must be { username, password } or { token }');
+  }
+  return {
+    username: checkNonEmptyString(admin['username'], 'admin.username'),
+    password: checkNonEmptyString(admin['password'], 'admin.password'),
+  };
+}
+
+function metadataMapper<T extends object>(
+  permissions: AuthApiOptions<T>['permissions'],
+): MetadataMapper<T> {
+  // Without a schema T is the default ServiceMetadata: the plain record is what it promises.
+  if (permissions === undefined) return plainMetadata as unknown as MetadataMapper<T>;
+  const schema =
+    permissions instanceof PermissionSchema ? permissions : PermissionSchema.from(permissions);
+  return (stored) => schema.readMetadata(stored);
+}
+
+function checkObject(value: unknown, option: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApexAuthOptionsError(option, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkNonEmptyString(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new ApexAuthOptionsError(option, 'must be a non-empty string');
+  }
+  return value;
+}

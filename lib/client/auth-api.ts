@@ -1,0 +1,170 @@
+import type { HttpService } from '@nestjs/axios';
+import type { ServiceMetadata, TokenSet } from '../entities/index.js';
+import {
+  ApexAuthOptionsError,
+  AuthServiceNotFoundError,
+  AuthServiceValidationError,
+} from '../errors/index.js';
+import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './admin-token.js';
+import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
+import { checkAuthApiOptions } from './auth-api.options.check.js';
+import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
+import { AuthServiceHttp } from './auth-service.http.js';
+import { decodeTokenSet } from './auth-service.wire.js';
+import { checkString, checkToken } from './client-arguments.js';
+
+/**
+ * The client of the auth-service for one service: logs users in, exchanges
+ * OAuth codes, and hands out {@link AuthApiForToken} for the calls made with a
+ * token. The TypeScript counterpart of apexauthlib's `AuthApiProvider`.
+ *
+ * Every request is built from scratch on the given `HttpService` (its own
+ * baseURL, redirect or status settings do not apply; its interceptors and
+ * agents do), bounded by `timeoutMs`, and fails with the typed errors of
+ * `lib/errors`, whose messages never hold a token, password or secret.
+ *
+ * @typeParam T - the metadata type: the permissions class, or a plain record
+ *
+ * @example
+ * ```ts
+ * const auth = new AuthApi(new HttpService(axios.create()), {
+ *   baseUrl: 'http://auth-service:8000',
+ *   serviceName: 'shop',
+ *   admin: { username: 'shop-admin', password: process.env.SHOP_ADMIN_PASSWORD! },
+ *   permissions: ShopPermissions,
+ * });
+ * const { accessToken } = await auth.login('alice', 'secret');
+ * const me = await auth.forToken(accessToken).user();
+ * ```
+ */
+export class AuthApi<T extends object = ServiceMetadata> {
+  /** This service's name at the auth-service. */
+  readonly serviceName: string;
+  readonly #http: AuthServiceHttp;
+  readonly #context: AuthApiContext<T>;
+  // True private fields: credentials stay out of JSON.stringify, util.inspect and logs.
+  readonly #oauthClient: OAuthClientCredentials | undefined;
+  readonly #admin: AdminTokenSource | undefined;
+
+  /** @throws ApexAuthOptionsError naming the first invalid option */
+  constructor(http: HttpService, options: AuthApiOptions<T>) {
+    const checked = checkAuthApiOptions(options);
+    this.serviceName = checked.serviceName;
+    this.#http = new AuthServiceHttp(http, checked.baseUrl, checked.timeoutMs);
+    this.#context = {
+      http: this.#http,
+      serviceName: checked.serviceName,
+      metadata: checked.metadata,
+    };
+    this.#oauthClient = checked.oauthClient;
+    const admin = checked.admin;
+    if (admin === undefined) this.#admin = undefined;
+    else if ('token' in admin) this.#admin = new AdminTokenFunction(admin.token);
+    else this.#admin = new CachedAdminLogin(() => this.login(admin.username, admin.password));
+  }
+
+  /**
+   * Password login (endpoint 1), never retried.
+   *
+   * @throws AuthServiceUnauthorizedError for a wrong username or password
+   */
+  async login(username: string, password: string): Promise<TokenSet> {
+    const body = await this.#http.call({
+      operation: 'login',
+      method: 'POST',
+      path: ['auth', 'login'],
+      form: {
+        grant_type: 'password',
+        username: checkString(username, 'login: username'),
+        password: checkString(password, 'login: password'),
+        scope: '',
+        // The contract takes placeholders when the service is no OAuth client.
+        client_id: this.#oauthClient?.clientId ?? '',
+        client_secret: this.#oauthClient?.clientSecret ?? '',
+      },
+    });
+    return decodeTokenSet('login', body);
+  }
+
+  /**
+   * New tokens for a refresh token (endpoint 11, optional), never retried. The
+   * old refresh token is spent: keep the returned one.
+   *
+   * @throws AuthServiceNotFoundError when the auth-service does not offer refresh tokens (it
+   *   answered 404, 405, or 422 to the grant type; the last is reported as 405)
+   * @throws AuthServiceUnauthorizedError for an unknown or already used refresh token
+   */
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    const token = checkToken(refreshToken, 'refresh: refreshToken');
+    let body: unknown;
+    try {
+      body = await this.#http.call({
+        operation: 'refresh',
+        method: 'POST',
+        path: ['auth', 'login'],
+        form: { grant_type: 'refresh_token', refresh_token: token },
+      });
+    } catch (error) {
+      // An auth-service without the grant refuses its name as a validation error (FastAPI's pattern check).
+      if (error instanceof AuthServiceValidationError && error.status === 422) {
+        throw new AuthServiceNotFoundError('refresh', 405);
+      }
+      throw error;
+    }
+    return decodeTokenSet('refresh', body);
+  }
+
+  /**
+   * Exchanges an OAuth authorization code for tokens (endpoint 2), as the
+   * configured `oauthClient`; never retried (a code works once).
+   *
+   * @throws ApexAuthOptionsError when no `oauthClient` is configured
+   * @throws AuthServiceUnauthorizedError for a wrong client or an unknown or used code
+   */
+  async exchangeCode(code: string): Promise<TokenSet> {
+    const client = this.#oauthClient;
+    if (client === undefined) {
+      throw new ApexAuthOptionsError('oauthClient', 'is not configured: exchangeCode() needs it');
+    }
+    const body = await this.#http.call({
+      operation: 'exchangeCode',
+      method: 'POST',
+      path: ['auth', 'oauth', 'token'],
+      form: {
+        code: checkString(code, 'exchangeCode: code'),
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      },
+    });
+    return decodeTokenSet('exchangeCode', body);
+  }
+
+  /**
+   * The calls made with a user's (or any) bearer token. Nothing is sent yet.
+   *
+   * @throws TypeError when the token is empty or holds whitespace, control or non-ASCII characters
+   */
+  forToken(token: string): AuthApiForToken<T> {
+    return new AuthApiForToken(this.#context, checkToken(token, 'forToken: token'));
+  }
+
+  /**
+   * The calls made as the configured service admin, e.g. to sync permissions.
+   * With `{ username, password }` the token is cached until 30 s before it
+   * expires (concurrent calls share one login) and dropped when the
+   * auth-service refuses it; with `{ token }` the function is asked every time.
+   *
+   * @throws ApexAuthOptionsError when no `admin` is configured
+   */
+  async asAdmin(): Promise<AuthApiForToken<T>> {
+    const admin = this.#admin;
+    if (admin === undefined) {
+      throw new ApexAuthOptionsError('admin', 'is not configured: asAdmin() needs it');
+    }
+    const token = await admin.get();
+    return new AuthApiForToken(
+      { ...this.#context, onUnauthorized: (refused) => admin.invalidate(refused) },
+      token,
+    );
+  }
+}

@@ -1,0 +1,163 @@
+import type { HttpService } from '@nestjs/axios';
+import type { AxiosRequestConfig, AxiosResponse } from 'axios';
+import { isAxiosError } from 'axios';
+import { firstValueFrom } from 'rxjs';
+import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
+import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
+
+/** One request of the contract. */
+export interface AuthServiceCall {
+  /** The client operation, named in errors (`login`, `createPermission`, ...). */
+  operation: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path segments after the base URL, each percent-encoded here (`['services', name, 'users']`). */
+  path: readonly string[];
+  /** Sent as `Authorization: Bearer <token>`. */
+  bearer?: string;
+  /** Sent as `application/x-www-form-urlencoded`. */
+  form?: Readonly<Record<string, string>>;
+  /** Sent as `application/json`. */
+  json?: unknown;
+  /** Whether a 2xx answer carries a JSON body to return (default) or nothing to read. */
+  expect?: 'json' | 'nothing';
+}
+
+/** Below this, a retry could not get an answer in time: fail with the first error instead. */
+const MIN_RETRY_BUDGET_MS = 100;
+const RETRY_DELAY_MIN_MS = 50;
+const RETRY_DELAY_SPREAD_MS = 100;
+/** The contract's answers are small; a runaway body is refused rather than buffered. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The one place that talks HTTP to the auth-service: it builds each request
+ * from scratch (the application's HttpService may carry a baseURL, redirects or
+ * a status check of its own), bounds each operation in time, retries a failed
+ * GET once, and turns every failure into an error of `lib/errors`.
+ */
+export class AuthServiceHttp {
+  /**
+   * @param baseUrl - absolute http(s) URL without a trailing slash
+   * @param timeoutMs - the time budget of one operation, retry included
+   */
+  constructor(
+    private readonly http: HttpService,
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * Performs one operation.
+   *
+   * @returns the parsed JSON body of the 2xx answer (undefined when `expect` is `nothing`)
+   * @throws AuthServiceError of the kind of the failure
+   */
+  async call(call: AuthServiceCall): Promise<unknown> {
+    const deadline = performance.now() + this.timeoutMs;
+    try {
+      return await this.attempt(call, deadline);
+    } catch (error) {
+      // Only reads are safe to repeat: a POST that timed out may have happened.
+      if (call.method !== 'GET' || !isTransient(error)) throw error;
+      const delay = RETRY_DELAY_MIN_MS + Math.random() * RETRY_DELAY_SPREAD_MS;
+      if (deadline - performance.now() - delay < MIN_RETRY_BUDGET_MS) throw error;
+      await sleep(delay);
+      return this.attempt(call, deadline);
+    }
+  }
+
+  private async attempt(call: AuthServiceCall, deadline: number): Promise<unknown> {
+    const remaining = Math.ceil(deadline - performance.now());
+    if (remaining <= 0) throw new AuthServiceUnavailableError(call.operation, 'timeout');
+    // axios' `timeout` is a socket idle timer and misses a slowly dripping body; the signal bounds it all.
+    const signal = AbortSignal.timeout(remaining);
+    let response: AxiosResponse<unknown>;
+    try {
+      response = await firstValueFrom(
+        this.http.request<unknown>(this.config(call, remaining, signal)),
+      );
+    } catch (error) {
+      // Only the code: the error's config holds the Authorization header and the password form.
+      const code = isAxiosError(error) ? error.code : undefined;
+      throw errorForNoResponse(call.operation, code, signal.aborted);
+    }
+    const body = bodyText(response.data);
+    if (response.status < 200 || response.status > 299) {
+      throw errorForStatus(
+        call.operation,
+        response.status,
+        body ?? '',
+        response.headers['retry-after'],
+      );
+    }
+    if (call.expect === 'nothing') return undefined;
+    return parseJson(call.operation, body);
+  }
+
+  private config(
+    call: AuthServiceCall,
+    remaining: number,
+    signal: AbortSignal,
+  ): AxiosRequestConfig {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let data: string | undefined;
+    if (call.form !== undefined) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      data = new URLSearchParams(call.form as Record<string, string>).toString();
+    } else if (call.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      data = JSON.stringify(call.json);
+    }
+    if (call.bearer !== undefined) headers['Authorization'] = `Bearer ${call.bearer}`;
+    return {
+      url: `${this.baseUrl}/${call.path.map((segment) => encodeURIComponent(segment)).join('/')}`,
+      allowAbsoluteUrls: true,
+      method: call.method,
+      headers,
+      data,
+      timeout: remaining,
+      signal,
+      // The http adapter is the one that honours maxRedirects: 0 (fetch would follow).
+      adapter: 'http',
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'text',
+      responseEncoding: 'utf8',
+      transformRequest: [(body: unknown) => body],
+      transformResponse: [(body: unknown) => body],
+      maxContentLength: MAX_RESPONSE_BYTES,
+      transitional: { clarifyTimeoutError: true },
+      decompress: true,
+      withCredentials: false,
+    };
+  }
+}
+
+/** Unavailability may pass; a 4xx or a broken payload will not. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof AuthServiceUnavailableError &&
+    // Upstream asked for a pause longer than a retry's jitter.
+    (error.retryAfterSeconds === undefined || error.retryAfterSeconds === 0)
+  );
+}
+
+function bodyText(data: unknown): string | undefined {
+  if (typeof data === 'string') return data;
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return undefined;
+}
+
+function parseJson(operation: string, body: string | undefined): unknown {
+  if (body === undefined) throw new AuthServicePayloadError(operation, 'body', 'is not text');
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    // Not the parser's message: it quotes the body.
+    throw new AuthServicePayloadError(operation, 'body', 'is not JSON');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,42 @@
+// Arguments are checked before anything is sent, with messages that name the
+// argument but never quote it: it may be a token or a password.
+
+/** A bearer token can only be visible ASCII: anything else breaks or forges the header. */
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+
+/**
+ * Checks a token that goes into an `Authorization: Bearer` header.
+ *
+ * @throws TypeError when it is empty or holds whitespace, control or non-ASCII characters
+ */
+export function checkToken(token: unknown, what: string): string {
+  if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) {
+    throw new TypeError(
+      `${what} must be a non-empty string without whitespace, control or non-ASCII characters`,
+    );
+  }
+  return token;
+}
+
+/**
+ * Checks an id that becomes a path segment. It is percent-encoded when sent,
+ * but a URL parser resolves `.` and `..` (even encoded) instead of sending them.
+ *
+ * @throws TypeError when it is not a non-empty string or is a dot segment
+ */
+export function checkPathSegment(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '' || value === '.' || value === '..') {
+    throw new TypeError(`${what} must be a non-empty string other than "." and ".."`);
+  }
+  return value;
+}
+
+/**
+ * Checks a form field (a username, a password, a code).
+ *
+ * @throws TypeError when it is not a string
+ */
+export function checkString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+  return value;
+}

@@ -1,0 +1,10 @@
+export { AuthApi } from './auth-api.js';
+export { AuthApiForToken } from './auth-api-for-token.js';
+export type {
+  AdminCredentials,
+  AdminPasswordCredentials,
+  AdminTokenProvider,
+  AuthApiOptions,
+  OAuthClientCredentials,
+} from './auth-api.options.js';
+export type { PermissionSyncResult } from './permission-sync.js';
