@@ -6,6 +6,7 @@ import type {
   OAuthClientCredentials,
 } from './auth-api.options.js';
 import { plainMetadata, type MetadataMapper } from './auth-service.wire.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** {@link AuthApiOptions} once checked, with defaults applied and copies of the credentials. */
 export interface CheckedAuthApiOptions<T extends object> {
@@ -16,6 +17,7 @@ export interface CheckedAuthApiOptions<T extends object> {
   oauthClient?: OAuthClientCredentials;
   admin?: AdminCredentials;
   metadata: MetadataMapper<T>;
+  circuitBreaker: CircuitBreakerOptions | false;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -39,6 +41,7 @@ export function checkAuthApiOptions<T extends object>(
     serviceName: checkServiceName(options.serviceName),
     timeoutMs: checkTimeout(options.timeoutMs),
     metadata: metadataMapper(options.permissions),
+    circuitBreaker: checkCircuitBreaker(options.circuitBreaker),
   };
   if (options.oauthClient !== undefined)
     checked.oauthClient = checkOAuthClient(options.oauthClient);
@@ -152,4 +155,30 @@ function checkNonEmptyString(value: unknown, option: string): string {
     throw new ApexAuthOptionsError(option, 'must be a non-empty string');
   }
   return value;
+}
+
+function checkCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
+  if (value === false) return false;
+  if (value === undefined) return {};
+  const breaker = checkObject(value, 'circuitBreaker');
+  const { failureThreshold, resetAfterMs } = breaker;
+  if (
+    failureThreshold !== undefined &&
+    (!Number.isSafeInteger(failureThreshold) || (failureThreshold as number) < 1)
+  ) {
+    throw new ApexAuthOptionsError('circuitBreaker.failureThreshold', 'must be a whole number ≥ 1');
+  }
+  if (
+    resetAfterMs !== undefined &&
+    (typeof resetAfterMs !== 'number' || !Number.isFinite(resetAfterMs) || resetAfterMs <= 0)
+  ) {
+    throw new ApexAuthOptionsError(
+      'circuitBreaker.resetAfterMs',
+      'must be a number of milliseconds above 0',
+    );
+  }
+  return {
+    failureThreshold: failureThreshold as number | undefined,
+    resetAfterMs: resetAfterMs as number | undefined,
+  };
 }

@@ -1,5 +1,6 @@
 import type { ServiceMetadata } from '../entities/index.js';
 import type { PermissionSchema, PermissionsClass } from '../permissions/index.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** The OAuth client this service is registered as, for the authorization-code exchange. */
 export interface OAuthClientCredentials {
@@ -50,4 +51,9 @@ export interface AuthApiOptions<T extends object = ServiceMetadata> {
    * record of its string, number and boolean values.
    */
   permissions?: PermissionsClass<T> | PermissionSchema<T>;
+  /**
+   * Fail fast while the auth-service keeps failing (default: on, 5 failed
+   * operations in a row open it for 10 s); `false` turns it off.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }

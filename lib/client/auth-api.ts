@@ -10,6 +10,7 @@ import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
 import { checkAuthApiOptions } from './auth-api.options.check.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
 import { AuthServiceHttp } from './auth-service.http.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { decodeTokenSet } from './auth-service.wire.js';
 import { checkString, checkToken } from './client-arguments.js';
 
@@ -50,7 +51,12 @@ export class AuthApi<T extends object = ServiceMetadata> {
   constructor(http: HttpService, options: AuthApiOptions<T>) {
     const checked = checkAuthApiOptions(options);
     this.serviceName = checked.serviceName;
-    this.#http = new AuthServiceHttp(http, checked.baseUrl, checked.timeoutMs);
+    this.#http = new AuthServiceHttp(
+      http,
+      checked.baseUrl,
+      checked.timeoutMs,
+      checked.circuitBreaker === false ? undefined : new CircuitBreaker(checked.circuitBreaker),
+    );
     this.#context = {
       http: this.#http,
       serviceName: checked.serviceName,

@@ -4,6 +4,7 @@ import { isAxiosError } from 'axios';
 import { firstValueFrom } from 'rxjs';
 import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
 import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 
 /** One request of the contract. */
 export interface AuthServiceCall {
@@ -44,6 +45,7 @@ export class AuthServiceHttp {
     private readonly http: HttpService,
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
+    private readonly breaker?: CircuitBreaker,
   ) {}
 
   /**
@@ -52,7 +54,13 @@ export class AuthServiceHttp {
    * @returns the parsed JSON body of the 2xx answer (undefined when `expect` is `nothing`)
    * @throws AuthServiceError of the kind of the failure
    */
-  async call(call: AuthServiceCall): Promise<unknown> {
+  call(call: AuthServiceCall): Promise<unknown> {
+    return this.breaker
+      ? this.breaker.run(call.operation, () => this.callWithRetry(call))
+      : this.callWithRetry(call);
+  }
+
+  private async callWithRetry(call: AuthServiceCall): Promise<unknown> {
     const deadline = performance.now() + this.timeoutMs;
     try {
       return await this.attempt(call, deadline);

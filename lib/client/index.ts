@@ -8,3 +8,4 @@ export type {
   OAuthClientCredentials,
 } from './auth-api.options.js';
 export type { PermissionSyncResult } from './permission-sync.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';

@@ -50,6 +50,7 @@ export function resolveApexAuthOptions(
     sync: resolveSync(options, schema),
     timeoutMs: options.timeoutMs ?? 5000,
     cache: resolveCache(options.cache),
+    circuitBreaker: options.circuitBreaker,
   });
 }
 

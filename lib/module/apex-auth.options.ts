@@ -1,4 +1,8 @@
-import type { AdminCredentials, OAuthClientCredentials } from '../client/index.js';
+import type {
+  AdminCredentials,
+  CircuitBreakerOptions,
+  OAuthClientCredentials,
+} from '../client/index.js';
 import type { UserCacheSettings } from '../auth/authenticated-user.resolver.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
@@ -56,6 +60,12 @@ export interface ApexAuthModuleOptions<T extends object = any> {
   timeoutMs?: number;
   /** The cache of validated users; `false` asks the auth-service on every request. */
   cache?: false | UserCacheOptions;
+  /**
+   * Fail fast while the auth-service keeps failing: `503` at once instead of
+   * waiting out timeouts; cached tokens keep working. Default on (5 failures
+   * in a row open it for 10 s); `false` turns it off.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }
 
 /**
@@ -80,4 +90,5 @@ export interface ResolvedApexAuthOptions<T extends object = any> {
   readonly sync: false | Readonly<Required<PermissionSyncOptions>>;
   readonly timeoutMs: number;
   readonly cache: false | Readonly<UserCacheSettings>;
+  readonly circuitBreaker?: CircuitBreakerOptions | false;
 }

@@ -39,6 +39,7 @@ const authApi: Provider = {
       admin: options.admin,
       timeoutMs: options.timeoutMs,
       permissions: options.schema,
+      circuitBreaker: options.circuitBreaker,
     }),
 };
 
