@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import type { ResolvedEmulatorOptions } from './emulator.config.js';
+import type { Reply } from './emulator.http.js';
+import type { EmulatorEndpoint } from './emulator.options.js';
+import type { EmulatorState } from './emulator.state.js';
+import type { EmulatorTokens } from './emulator.tokens.js';
+
+/** What every handler works with: the options, the store and the signer of one emulator. */
+export interface EmulatorContext {
+  readonly options: ResolvedEmulatorOptions;
+  readonly state: EmulatorState;
+  readonly tokens: EmulatorTokens;
+}
+
+/** A routed request whose body has been read. */
+export interface EmulatorRequest {
+  readonly endpoint: EmulatorEndpoint;
+  /** Decoded path parameters (`service`, `userId`, `permissionId`). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: IncomingHttpHeaders;
+  /** The parsed body when it is a urlencoded form. */
+  readonly form: URLSearchParams | undefined;
+  /** Parses the body as JSON, or throws a `422`. */
+  readonly json: () => unknown;
+}
+
+/** An endpoint's handler: answers a reply or throws an `HttpError`. */
+export type Handler = (context: EmulatorContext, request: EmulatorRequest) => Reply;

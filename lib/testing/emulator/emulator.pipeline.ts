@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
+import type { RequestCounters } from './emulator.counters.js';
+import { applyFault, type FaultRegistry } from './emulator.faults.js';
+import {
+  HttpError,
+  INTERNAL_ERROR_REPLY,
+  parseForm,
+  parseJsonBody,
+  readBody,
+  writeReply,
+  type Reply,
+  type RequestBody,
+} from './emulator.http.js';
+import { classifyLogin, matchRoute, type RouteMatch } from './emulator.router.js';
+import { HANDLERS } from './emulator.routes.js';
+
+/** What the request pipeline needs from its emulator. */
+export interface PipelineParts {
+  readonly context: EmulatorContext;
+  readonly counters: RequestCounters;
+  readonly faults: FaultRegistry;
+}
+
+const NOT_FOUND: Reply = { status: 404, body: { detail: 'Not Found' } };
+const TOO_LARGE: Reply = { status: 413, body: { detail: 'Request body too large' } };
+
+/**
+ * The server's request listener: read the body, route, count, apply a fault or handle.
+ * It never throws and never rejects, so no request can take the process down.
+ */
+export function createRequestListener(
+  parts: PipelineParts,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void respond(parts, req, res).catch(() => req.socket.destroy());
+  };
+}
+
+async function respond(
+  parts: PipelineParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let body: RequestBody;
+  try {
+    body = await readBody(req);
+  } catch {
+    return; // The client left mid-body: there is nobody to answer.
+  }
+  try {
+    const reply = dispatch(parts, req, res, body);
+    if (reply !== undefined) writeReply(res, reply);
+  } catch (error) {
+    // Also reached when a reply cannot be serialized (say, a BigInt in seeded metadata).
+    writeReply(res, error instanceof HttpError ? error.toReply() : INTERNAL_ERROR_REPLY);
+  }
+}
+
+// Counting comes before faults, so that faulted requests are counted too. The size limit
+// comes before any handler, as a server-level limit would: an oversized body is a 413
+// whatever its token or path parameters.
+function dispatch(
+  parts: PipelineParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: RequestBody,
+): Reply | undefined {
+  const route = matchRoute(req.method ?? '', req.url ?? '');
+  if (route.kind !== 'endpoint') return routeFailure(route);
+  const form = parseForm(req, body.bytes);
+  const endpoint = route.endpoint === 'login' ? classifyLogin(form) : route.endpoint;
+  parts.counters.record(endpoint);
+  const fault = parts.faults.take(endpoint);
+  if (fault !== undefined) {
+    applyFault(fault, req, res);
+    return undefined;
+  }
+  if (body.tooLarge) return TOO_LARGE;
+  const request: EmulatorRequest = {
+    endpoint,
+    params: route.params,
+    headers: req.headers,
+    form,
+    json: () => parseJsonBody(req, body.bytes),
+  };
+  return HANDLERS[endpoint](parts.context, request);
+}
+
+function routeFailure(route: Exclude<RouteMatch, { kind: 'endpoint' }>): Reply {
+  if (route.kind === 'notFound') return NOT_FOUND;
+  return {
+    status: 405,
+    body: { detail: 'Method Not Allowed' },
+    headers: { Allow: route.allow.join(', ') },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Test support for `@apex/nest-auth`: an in-process emulator of the auth-service.
+ *
+ * @packageDocumentation
+ */
+export { AuthServiceEmulator } from './emulator/auth-service-emulator.js';
+export type {
+  AuthServiceEmulatorOptions,
+  EmulatorClientSeed,
+  EmulatorEndpoint,
+  EmulatorFault,
+  EmulatorFaultOptions,
+  EmulatorPermissionSeed,
+  EmulatorSeed,
+  EmulatorServiceSeed,
+  EmulatorSigning,
+  EmulatorUserSeed,
+  WirePermission,
+  WireUser,
+} from './emulator/emulator.options.js';
