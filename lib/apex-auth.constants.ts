@@ -9,3 +9,5 @@ export const APEX_AUTH_ROLES = 'apex-auth:roles';
 export const APEX_AUTH_RESOLVED_OPTIONS = Symbol('apex-auth:resolved-options');
 /** Injection token of the Passport strategy the guard runs (`passport-jwt`'s or the remote one). */
 export const APEX_AUTH_STRATEGY = Symbol('apex-auth:strategy');
+/** Injection token of the `@nestjs/throttler` storage that counts failed logins. */
+export const APEX_AUTH_LOGIN_STORAGE = Symbol('apex-auth:login-storage');

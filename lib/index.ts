@@ -7,7 +7,10 @@ export {
 } from './apex-auth.constants.js';
 export { ApexAuthGuard } from './auth/apex-auth.guard.js';
 export type { AuthenticatedUser } from './auth/authenticated-user.js';
-export { AuthenticatedUserResolver, type UserCacheSettings } from './auth/authenticated-user.resolver.js';
+export {
+  AuthenticatedUserResolver,
+  type UserCacheSettings,
+} from './auth/authenticated-user.resolver.js';
 export type { AuthenticationFailureReason } from './auth/authentication-failure.js';
 export { RemoteBearerStrategy } from './auth/remote-bearer.strategy.js';
 export * from './client/index.js';
@@ -15,7 +18,11 @@ export * from './controller/index.js';
 export * from './decorators/index.js';
 export type * from './entities/index.js';
 export * from './errors/index.js';
-export type { JwtAlgorithm, JwtClaimsOptions, JwtVerificationOptions } from './jwt/jwt-verification.options.js';
+export type {
+  JwtAlgorithm,
+  JwtClaimsOptions,
+  JwtVerificationOptions,
+} from './jwt/jwt-verification.options.js';
 export { MODULE_OPTIONS_TOKEN as APEX_AUTH_MODULE_OPTIONS } from './module/apex-auth.module-definition.js';
 export { ApexAuthModule } from './module/apex-auth.module.js';
 export type {

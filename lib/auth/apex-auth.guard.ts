@@ -166,5 +166,7 @@ function toAuthenticationFailure(cause: unknown): AuthenticationFailure {
   if (cause instanceof AuthenticationFailure) return cause;
   // passport-jwt hands over jsonwebtoken's errors; only expiry deserves its own word.
   const name = (cause as { name?: unknown } | null)?.name;
-  return new AuthenticationFailure(name === 'TokenExpiredError' ? 'token expired' : 'invalid token');
+  return new AuthenticationFailure(
+    name === 'TokenExpiredError' ? 'token expired' : 'invalid token',
+  );
 }

@@ -85,7 +85,11 @@ export class AuthenticatedUserResolver<T extends object = object> {
     return this.users ? [...this.users.values()] : [];
   }
 
-  private async lookUp(token: string, key: string, expiresAt?: number): Promise<AuthenticatedUser<T>> {
+  private async lookUp(
+    token: string,
+    key: string,
+    expiresAt?: number,
+  ): Promise<AuthenticatedUser<T>> {
     try {
       const client = this.authApi.forToken(token);
       const user = await client.user();
@@ -101,15 +105,22 @@ export class AuthenticatedUserResolver<T extends object = object> {
       }
       return authenticated;
     } catch (error) {
-      if (error instanceof AuthServiceUnauthorizedError || error instanceof AuthServiceForbiddenError) {
-        if (this.cache && this.refused) this.refused.set(key, true, this.now() + this.cache.negativeTtlMs);
+      if (
+        error instanceof AuthServiceUnauthorizedError ||
+        error instanceof AuthServiceForbiddenError
+      ) {
+        if (this.cache && this.refused)
+          this.refused.set(key, true, this.now() + this.cache.negativeTtlMs);
         throw new AuthenticationFailure('invalid token');
       }
       throw error;
     }
   }
 
-  private authenticatedUser(user: User, info: ServiceUserInfo<T> | undefined): AuthenticatedUser<T> {
+  private authenticatedUser(
+    user: User,
+    info: ServiceUserInfo<T> | undefined,
+  ): AuthenticatedUser<T> {
     const metadata = info?.metadata ?? this.schema?.readMetadata({}) ?? ({} as T);
     // An explicit allow-list: whatever else the client's User carries stays out
     // of the cache; frozen, because one cached object serves many requests.

@@ -22,7 +22,8 @@ export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   const header = request.headers.authorization;
   if (header === undefined || header === '') return { problem: 'missing' };
   // The header bound (scheme and spaces allowed for) spares the regex a huge input.
-  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 32) return { problem: 'malformed' };
+  if (typeof header !== 'string' || header.length > MAX_TOKEN_LENGTH + 32)
+    return { problem: 'malformed' };
   // Node keeps only the first of repeated Authorization headers in `headers`;
   // two of them is ambiguous, so it is refused rather than resolved.
   if (authorizationHeaderCount(request) > 1) return { problem: 'malformed' };

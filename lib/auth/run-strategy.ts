@@ -29,7 +29,11 @@ export function runStrategy(strategy: Strategy, request: object): Promise<Strate
     attempt.pass = () => resolve({ failure: undefined });
     attempt.redirect = () => resolve({ failure: undefined });
     try {
-      (attempt.authenticate as (request: object, options: object) => void).call(attempt, request, {});
+      (attempt.authenticate as (request: object, options: object) => void).call(
+        attempt,
+        request,
+        {},
+      );
     } catch (error) {
       resolve({ error });
     }

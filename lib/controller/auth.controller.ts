@@ -4,26 +4,40 @@ import {
   Get,
   Header,
   HttpCode,
+  Inject,
   NotFoundException,
   Post,
   Query,
+  Req,
+  Res,
   ServiceUnavailableException,
   UnauthorizedException,
+  UseGuards,
   ValidationPipe,
   type Type,
-  UseGuards,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { APEX_AUTH_RESOLVED_OPTIONS } from '../apex-auth.constants.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
+import type { HttpRequestLike } from '../auth/http-request.js';
 import { AuthApi } from '../client/index.js';
+import { AuthToken } from '../decorators/auth-token.decorator.js';
 import { CurrentUser } from '../decorators/current-user.decorator.js';
 import { Public } from '../decorators/public.decorator.js';
+import type { TokenSet } from '../entities/index.js';
 import {
   ApexAuthOptionsError,
   AuthServiceError,
   AuthServicePayloadError,
   AuthServiceUnavailableError,
 } from '../errors/index.js';
+import {
+  LoginAttemptLimiter,
+  TooManyLoginAttemptsException,
+} from '../login-limits/login-attempt.limiter.js';
+import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
 import { AuthorizationCodeDto } from './authorization-code.dto.js';
 import { LoginDto } from './login.dto.js';
 import { toTokenResponse, type TokenResponse } from './token-response.js';
@@ -39,26 +53,36 @@ const validation = new ValidationPipe({
  * The login routes, mounted at `controller.path` (default `auth`):
  * - `POST login` — password login (form or JSON) → RFC 6749 token response;
  * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body);
- * - `GET me` — the current {@link AuthenticatedUser}.
+ * - `GET me` — the current {@link AuthenticatedUser};
+ * - `POST logout` — forgets the caller's token in this service's cache.
  *
  * The auth-service's error bodies never reach the caller: every kind of wrong
- * credentials is one `401`, an unhealthy auth-service a `503`.
+ * credentials is one `401`, answered no sooner than `login.minFailureMs`;
+ * repeated failures are `429`; an unhealthy auth-service is `503`.
  */
 @Controller()
 export class AuthController {
-  constructor(protected readonly authApi: AuthApi) {}
+  constructor(
+    protected readonly authApi: AuthApi,
+    protected readonly limiter: LoginAttemptLimiter,
+    protected readonly users: AuthenticatedUserResolver,
+    protected readonly adapterHost: HttpAdapterHost,
+    @Inject(APEX_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedApexAuthOptions,
+  ) {}
 
   @Public()
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async login(@Body(validation) body: LoginDto): Promise<TokenResponse> {
-    try {
-      return toTokenResponse(await this.authApi.login(body.username, body.password));
-    } catch (error) {
-      throw credentialsFailure(error, 'invalid username or password');
-    }
+  login(
+    @Body(validation) body: LoginDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    return this.signIn(body.username, request, response, 'invalid username or password', () =>
+      this.authApi.login(body.username, body.password),
+    );
   }
 
   @Public()
@@ -69,46 +93,87 @@ export class AuthController {
   async exchangeCode(
     @Query('code') queryCode: unknown,
     @Body() body: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
     const bodyCode = (body as { code?: unknown } | undefined)?.code;
     const { code } = (await validation.transform(
       { code: bodyCode ?? queryCode },
       { type: 'body', metatype: AuthorizationCodeDto },
     )) as AuthorizationCodeDto;
-    try {
-      return toTokenResponse(await this.authApi.exchangeCode(code));
-    } catch (error) {
-      throw credentialsFailure(error, 'invalid authorization code');
-    }
+    return this.signIn(undefined, request, response, 'invalid authorization code', () =>
+      this.authApi.exchangeCode(code),
+    );
   }
 
   @Get('me')
   me(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
     return user;
   }
-}
 
-/**
- * One answer for every refusal (wrong password, unknown user, any upstream
- * 4xx), so a caller learns nothing about which; `503` when the auth-service
- * could not answer at all.
- */
-function credentialsFailure(error: unknown, message: string): unknown {
-  if (error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError) {
-    return new ServiceUnavailableException('auth-service unavailable');
+  /**
+   * Evicts the caller's token from this service's cache, so that its next use
+   * asks the auth-service again. The auth-service has no revocation endpoint:
+   * the token itself stays valid there until it expires.
+   */
+  @Post('logout')
+  @HttpCode(204)
+  logout(@AuthToken() token: string): void {
+    this.users.evict(token);
   }
-  if (error instanceof AuthServiceError) return new UnauthorizedException(message);
-  if (error instanceof ApexAuthOptionsError) {
-    // The route exists on every registration; without an OAuth client it has nothing to do.
-    return new NotFoundException(`not configured: ${error.option}`);
+
+  /**
+   * Runs one sign-in under the failed-login limits. Every refusal is the same
+   * `401`, delayed to the same floor, and counted.
+   */
+  protected async signIn(
+    username: string | undefined,
+    request: HttpRequestLike,
+    response: unknown,
+    refusal: string,
+    attempt: () => Promise<TokenSet>,
+  ): Promise<TokenResponse> {
+    const started = Date.now();
+    try {
+      await this.limiter.assertAllowed(username, request.ip);
+      return toTokenResponse(await attempt());
+    } catch (error) {
+      if (error instanceof TooManyLoginAttemptsException) {
+        this.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+        throw error;
+      }
+      if (
+        error instanceof AuthServiceUnavailableError ||
+        error instanceof AuthServicePayloadError
+      ) {
+        this.setHeader(
+          response,
+          'Retry-After',
+          String(error instanceof AuthServiceUnavailableError ? (error.retryAfterSeconds ?? 5) : 5),
+        );
+        throw new ServiceUnavailableException('auth-service unavailable');
+      }
+      if (error instanceof ApexAuthOptionsError) {
+        // The route exists on every registration; without an OAuth client it has nothing to do.
+        throw new NotFoundException(`not configured: ${error.option}`);
+      }
+      if (!(error instanceof AuthServiceError)) throw error;
+      await this.limiter.recordFailure(username, request.ip);
+      const wait = this.options.login.minFailureMs - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      throw new UnauthorizedException(refusal);
+    }
   }
-  return error;
+
+  private setHeader(response: unknown, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
+  }
 }
 
 /**
  * The controller mounted at `path`. A subclass per module registration, so
  * the path is the registration's and not a mutation of a shared class; when
- * the guard is not global, `me` is guarded here.
+ * the guard is not global, the routes are guarded here.
  */
 export function createAuthController(path: string, guarded: boolean): Type<AuthController> {
   @Controller(path)

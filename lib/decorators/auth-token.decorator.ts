@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { readBearerToken } from '../auth/bearer-token.js';
 import { httpRequestOf } from '../auth/http-request.js';
 import { requestToken } from '../auth/request-token.js';
 
@@ -9,6 +10,12 @@ import { requestToken } from '../auth/request-token.js';
 export const AuthToken = createParamDecorator(
   (_data: unknown, context: ExecutionContext): string | undefined => {
     const request = httpRequestOf(context);
-    return request && requestToken(request);
+    if (request === undefined) return undefined;
+    // On a route ApexAuthGuard does not cover (`globalGuard: false`), the guard
+    // never read the header: read it here, with the same rules.
+    const remembered = requestToken(request);
+    if (remembered !== undefined) return remembered;
+    const bearer = readBearerToken(request);
+    return 'token' in bearer ? bearer.token : undefined;
   },
 );

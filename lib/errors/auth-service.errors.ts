@@ -64,7 +64,11 @@ export class AuthServiceValidationError extends AuthServiceError {
     readonly issues: readonly string[],
   ) {
     const summary = issues.length > 0 ? `: ${issues.join('; ')}` : '';
-    super(`auth-service refused an invalid request (${operation}: ${status})${summary}`, operation, status);
+    super(
+      `auth-service refused an invalid request (${operation}: ${status})${summary}`,
+      operation,
+      status,
+    );
   }
 }
 

@@ -3,7 +3,14 @@ import { ApexAuthOptionsError } from '../errors/index.js';
 import type { JwtAlgorithm } from './jwt-verification.options.js';
 
 export const HMAC_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
-export const RSA_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+export const RSA_ALGORITHMS: readonly JwtAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
 const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, JwtAlgorithm>> = {
   prime256v1: 'ES256',
   secp384r1: 'ES384',
@@ -36,7 +43,8 @@ export function algorithmsForKey(key: KeyObject, option: string): readonly JwtAl
     }
     return RSA_ALGORITHMS;
   }
-  const curveAlgorithm = key.asymmetricKeyType === 'ec' ? EC_ALGORITHM_BY_CURVE[details?.namedCurve ?? ''] : undefined;
+  const curveAlgorithm =
+    key.asymmetricKeyType === 'ec' ? EC_ALGORITHM_BY_CURVE[details?.namedCurve ?? ''] : undefined;
   if (curveAlgorithm) return [curveAlgorithm];
   throw new ApexAuthOptionsError(option, `unsupported key type ${key.asymmetricKeyType}`);
 }

@@ -34,7 +34,19 @@ export interface JwtClaimsOptions {
  */
 export type JwtVerificationOptions = JwtClaimsOptions &
   (
-    | { /** Shared HMAC secret, at least 32 bytes. */ secret: string; publicKey?: never; jwksUri?: never }
-    | { /** SPKI PEM of the auth-service's RSA (≥ 2048 bits) or EC key. */ publicKey: string; secret?: never; jwksUri?: never }
-    | { /** URL of the auth-service's JWKS document. */ jwksUri: string; secret?: never; publicKey?: never }
+    | {
+        /** Shared HMAC secret, at least 32 bytes. */ secret: string;
+        publicKey?: never;
+        jwksUri?: never;
+      }
+    | {
+        /** SPKI PEM of the auth-service's RSA (≥ 2048 bits) or EC key. */ publicKey: string;
+        secret?: never;
+        jwksUri?: never;
+      }
+    | {
+        /** URL of the auth-service's JWKS document. */ jwksUri: string;
+        secret?: never;
+        publicKey?: never;
+      }
   );

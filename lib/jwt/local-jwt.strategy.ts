@@ -53,7 +53,8 @@ export function createLocalJwtStrategy(
   return new passportJwt.Strategy(options, (request, payload: unknown, done) => {
     const exp = (payload as { exp?: unknown } | null)?.exp;
     // jsonwebtoken accepts a token without `exp`; a token that never expires is refused here.
-    if (typeof exp !== 'number') return done(null, false, new AuthenticationFailure('invalid token'));
+    if (typeof exp !== 'number')
+      return done(null, false, new AuthenticationFailure('invalid token'));
     resolver.resolve(requestToken(request as HttpRequestLike)!, exp * 1000).then(
       (user) => done(null, user),
       (error: unknown) =>

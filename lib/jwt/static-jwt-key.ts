@@ -21,7 +21,8 @@ export class StaticJwtKey implements JwtKeySource {
 
   /** @throws ApexAuthOptionsError for a secret shorter than 32 bytes */
   static fromSecret(secret: unknown, algorithms?: readonly string[]): StaticJwtKey {
-    if (typeof secret !== 'string') throw new ApexAuthOptionsError('jwt.secret', 'must be a string');
+    if (typeof secret !== 'string')
+      throw new ApexAuthOptionsError('jwt.secret', 'must be a string');
     const bytes = Buffer.byteLength(secret, 'utf8');
     if (bytes < MIN_HMAC_SECRET_BYTES) {
       throw new ApexAuthOptionsError(
@@ -34,7 +35,8 @@ export class StaticJwtKey implements JwtKeySource {
 
   /** @throws ApexAuthOptionsError for a PEM that is not a public RSA (≥ 2048 bits) or EC key */
   static fromPublicKeyPem(pem: unknown, algorithms?: readonly string[]): StaticJwtKey {
-    if (typeof pem !== 'string') throw new ApexAuthOptionsError('jwt.publicKey', 'must be a PEM string');
+    if (typeof pem !== 'string')
+      throw new ApexAuthOptionsError('jwt.publicKey', 'must be a PEM string');
     // Node would derive the public half of a private key; a service that
     // verifies tokens must not hold the key that signs them.
     if (pem.includes('PRIVATE KEY')) {

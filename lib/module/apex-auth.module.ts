@@ -43,7 +43,9 @@ import { APEX_AUTH_EXPORTS, APEX_AUTH_PROVIDERS } from './apex-auth.providers.js
 export class ApexAuthModule extends ApexAuthConfigurableModule implements OnModuleInit {
   private readonly logger = new Logger('ApexAuth');
 
-  constructor(@Inject(APEX_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedApexAuthOptions) {
+  constructor(
+    @Inject(APEX_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedApexAuthOptions,
+  ) {
     super();
   }
 

@@ -6,12 +6,18 @@ import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js'
 import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
 import { StaticJwtKey } from '../jwt/static-jwt-key.js';
 import { PermissionSchema } from '../permissions/index.js';
+import type { FailedLoginLimit } from '../login-limits/login-limits.options.js';
 import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
 
 /** RFC 8725 allows leeway for clock skew, not for accepting stale tokens. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 const DEFAULT_SYNC_RETRY_MS = 30_000;
-const DEFAULT_CACHE = { ttlMs: 60_000, maxEntries: 10_000, negativeTtlMs: 5_000, negativeMaxEntries: 1_000 };
+const DEFAULT_CACHE = {
+  ttlMs: 60_000,
+  maxEntries: 10_000,
+  negativeTtlMs: 5_000,
+  negativeMaxEntries: 1_000,
+};
 /** A refused token is remembered this long at most. */
 const MAX_NEGATIVE_TTL_MS = 5_000;
 
@@ -51,6 +57,7 @@ export function resolveApexAuthOptions(
     timeoutMs: options.timeoutMs ?? 5000,
     cache: resolveCache(options.cache),
     circuitBreaker: options.circuitBreaker,
+    login: resolveLogin(options.login),
   });
 }
 
@@ -61,7 +68,9 @@ function resolveJwt(
   if (typeof jwt !== 'object' || jwt === null) {
     throw new ApexAuthOptionsError('jwt', 'must be an object');
   }
-  const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter((key) => jwt[key] !== undefined);
+  const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(
+    (key) => jwt[key] !== undefined,
+  );
   if (sources.length !== 1) {
     throw new ApexAuthOptionsError(
       'jwt',
@@ -72,7 +81,8 @@ function resolveJwt(
   }
   let keys: JwtKeySource;
   if (jwt.secret !== undefined) keys = StaticJwtKey.fromSecret(jwt.secret, jwt.algorithms);
-  else if (jwt.publicKey !== undefined) keys = StaticJwtKey.fromPublicKeyPem(jwt.publicKey, jwt.algorithms);
+  else if (jwt.publicKey !== undefined)
+    keys = StaticJwtKey.fromPublicKeyPem(jwt.publicKey, jwt.algorithms);
   else keys = new JwksKeySource(jwksFetcher(jwt.jwksUri, context), jwt.algorithms, context.logger);
   return {
     keys,
@@ -108,7 +118,12 @@ function checkClaim(value: unknown, option: string): string | string[] | undefin
 
 function checkTolerance(value: unknown): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SECONDS) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    value > MAX_CLOCK_TOLERANCE_SECONDS
+  ) {
     throw new ApexAuthOptionsError(
       'jwt.clockToleranceSeconds',
       `must be a number of seconds from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}`,
@@ -124,20 +139,32 @@ function resolveSync(
   const setting = options.syncPermissions ?? (options.admin !== undefined && schema !== undefined);
   if (setting === false) return false;
   if (setting !== true && (typeof setting !== 'object' || setting === null)) {
-    throw new ApexAuthOptionsError('syncPermissions', 'must be a boolean or { onError, retryForMs }');
+    throw new ApexAuthOptionsError(
+      'syncPermissions',
+      'must be a boolean or { onError, retryForMs }',
+    );
   }
   if (schema === undefined) {
-    throw new ApexAuthOptionsError('syncPermissions', 'is on, but there is no `permissions` schema to sync');
+    throw new ApexAuthOptionsError(
+      'syncPermissions',
+      'is on, but there is no `permissions` schema to sync',
+    );
   }
   if (options.admin === undefined) {
-    throw new ApexAuthOptionsError('syncPermissions', 'is on, but `admin` is not set: the sync needs an admin token');
+    throw new ApexAuthOptionsError(
+      'syncPermissions',
+      'is on, but `admin` is not set: the sync needs an admin token',
+    );
   }
   const { onError = 'fail', retryForMs = DEFAULT_SYNC_RETRY_MS } = setting === true ? {} : setting;
   if (onError !== 'fail' && onError !== 'warn') {
     throw new ApexAuthOptionsError('syncPermissions.onError', "must be 'fail' or 'warn'");
   }
   if (typeof retryForMs !== 'number' || !Number.isFinite(retryForMs) || retryForMs < 0) {
-    throw new ApexAuthOptionsError('syncPermissions.retryForMs', 'must be a number of milliseconds ≥ 0');
+    throw new ApexAuthOptionsError(
+      'syncPermissions.retryForMs',
+      'must be a number of milliseconds ≥ 0',
+    );
   }
   return Object.freeze({ onError, retryForMs });
 }
@@ -162,4 +189,88 @@ function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOp
     negativeTtlMs: Math.min(MAX_NEGATIVE_TTL_MS, ttlMs),
     negativeMaxEntries: Math.min(DEFAULT_CACHE.negativeMaxEntries, maxEntries),
   };
+}
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+const DEFAULT_LOGIN_LIMITS = {
+  perUsername: { maxFailures: 5, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
+  perIp: { maxFailures: 20, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
+};
+const DEFAULT_MIN_FAILURE_MS = 250;
+/** Past this, a floor would be a denial of service of its own. */
+const MAX_MIN_FAILURE_MS = 5_000;
+
+function resolveLogin(login: ApexAuthModuleOptions['login']): ResolvedApexAuthOptions['login'] {
+  if (login !== undefined && (typeof login !== 'object' || login === null)) {
+    throw new ApexAuthOptionsError('login', 'must be an object');
+  }
+  const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
+  if (
+    typeof minFailureMs !== 'number' ||
+    !Number.isFinite(minFailureMs) ||
+    minFailureMs < 0 ||
+    minFailureMs > MAX_MIN_FAILURE_MS
+  ) {
+    throw new ApexAuthOptionsError(
+      'login.minFailureMs',
+      `must be a number of milliseconds from 0 to ${MAX_MIN_FAILURE_MS}`,
+    );
+  }
+  if (limits === false) return { limits: false, minFailureMs };
+  if (typeof limits !== 'object' || limits === null) {
+    throw new ApexAuthOptionsError(
+      'login.limits',
+      'must be false or { perUsername, perIp, storage }',
+    );
+  }
+  const storage = limits.storage;
+  if (
+    storage !== undefined &&
+    typeof (storage as { increment?: unknown }).increment !== 'function'
+  ) {
+    throw new ApexAuthOptionsError(
+      'login.limits.storage',
+      'must be a @nestjs/throttler ThrottlerStorage',
+    );
+  }
+  return {
+    limits: {
+      perUsername: resolveLimit(
+        limits.perUsername,
+        DEFAULT_LOGIN_LIMITS.perUsername,
+        'login.limits.perUsername',
+      ),
+      perIp: resolveLimit(limits.perIp, DEFAULT_LOGIN_LIMITS.perIp, 'login.limits.perIp'),
+      storage,
+    },
+    minFailureMs,
+  };
+}
+
+function resolveLimit(
+  limit: FailedLoginLimit | false | undefined,
+  defaults: FailedLoginLimit,
+  option: string,
+): FailedLoginLimit | false {
+  if (limit === false) return false;
+  if (limit === undefined) return defaults;
+  if (typeof limit !== 'object' || limit === null)
+    throw new ApexAuthOptionsError(option, 'must be false or { maxFailures, windowMs, blockMs }');
+  const resolved = { ...defaults, ...limit };
+  if (!Number.isSafeInteger(resolved.maxFailures) || resolved.maxFailures < 1) {
+    throw new ApexAuthOptionsError(`${option}.maxFailures`, 'must be a whole number ≥ 1');
+  }
+  for (const key of ['windowMs', 'blockMs'] as const) {
+    if (
+      typeof resolved[key] !== 'number' ||
+      !Number.isFinite(resolved[key]) ||
+      resolved[key] <= 0
+    ) {
+      throw new ApexAuthOptionsError(
+        `${option}.${key}`,
+        'must be a number of milliseconds above 0',
+      );
+    }
+  }
+  return resolved;
 }

@@ -7,7 +7,10 @@ import type { UserCacheSettings } from '../auth/authenticated-user.resolver.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
+import type { LoginLimitSettings } from '../login-limits/login-attempt.limiter.js';
+import type { LoginLimitsOptions } from '../login-limits/login-limits.options.js';
 import type { PermissionSchema, PermissionsSource } from '../permissions/index.js';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 
 /** What to do when the permission sync at startup cannot complete. */
 export interface PermissionSyncOptions {
@@ -23,6 +26,18 @@ export interface UserCacheOptions {
   ttlMs?: number;
   /** Most users kept (default 10000; the least recently used go first). */
   maxEntries?: number;
+}
+
+/** How the login routes defend themselves. */
+export interface LoginOptions {
+  /** Limits on failed logins per username and per client address (on by default); `false` turns them off. */
+  limits?: LoginLimitsOptions | false;
+  /**
+   * A failed login is answered no sooner than this after it arrived, in ms
+   * (default 250), so that response times do not tell an unknown user from a
+   * wrong password even when the auth-service answers them at different speeds.
+   */
+  minFailureMs?: number;
 }
 
 /**
@@ -66,6 +81,8 @@ export interface ApexAuthModuleOptions<T extends object = any> {
    * in a row open it for 10 s); `false` turns it off.
    */
   circuitBreaker?: CircuitBreakerOptions | false;
+  /** Brute-force and enumeration defences of `POST /auth/login` and `/auth/login/code`. */
+  login?: LoginOptions;
 }
 
 /**
@@ -91,4 +108,8 @@ export interface ResolvedApexAuthOptions<T extends object = any> {
   readonly timeoutMs: number;
   readonly cache: false | Readonly<UserCacheSettings>;
   readonly circuitBreaker?: CircuitBreakerOptions | false;
+  readonly login: {
+    readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
+    readonly minFailureMs: number;
+  };
 }

@@ -1,6 +1,12 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger, type Provider } from '@nestjs/common';
-import { APEX_AUTH_RESOLVED_OPTIONS, APEX_AUTH_STRATEGY } from '../apex-auth.constants.js';
+import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import {
+  APEX_AUTH_LOGIN_STORAGE,
+  APEX_AUTH_RESOLVED_OPTIONS,
+  APEX_AUTH_STRATEGY,
+} from '../apex-auth.constants.js';
+import { LoginAttemptLimiter } from '../login-limits/login-attempt.limiter.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
 import { RemoteBearerStrategy } from '../auth/remote-bearer.strategy.js';
@@ -59,12 +65,31 @@ const strategy: Provider = {
       : new RemoteBearerStrategy(resolver),
 };
 
+/** Counters of failed logins; a provider of its own so Nest shuts its timers down with the app. */
+const loginStorage: Provider = {
+  provide: APEX_AUTH_LOGIN_STORAGE,
+  inject: [APEX_AUTH_RESOLVED_OPTIONS],
+  useFactory: (options: ResolvedApexAuthOptions): ThrottlerStorage | undefined =>
+    options.login.limits
+      ? (options.login.limits.storage ?? new ThrottlerStorageService())
+      : undefined,
+};
+
+const loginLimiter: Provider = {
+  provide: LoginAttemptLimiter,
+  inject: [APEX_AUTH_RESOLVED_OPTIONS, APEX_AUTH_LOGIN_STORAGE],
+  useFactory: (options: ResolvedApexAuthOptions, storage: ThrottlerStorage | undefined) =>
+    new LoginAttemptLimiter(storage, options.login.limits || { perUsername: false, perIp: false }),
+};
+
 /** Everything the module provides, whatever its registration. */
 export const APEX_AUTH_PROVIDERS: Provider[] = [
   resolvedOptions,
   authApi,
   userResolver,
   strategy,
+  loginStorage,
+  loginLimiter,
   ApexAuthGuard,
   PermissionSyncService,
   PermissionRequirementsChecker,

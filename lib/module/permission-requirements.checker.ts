@@ -25,13 +25,17 @@ export class PermissionRequirementsChecker implements OnModuleInit {
       this.checkTarget(controller, controller.name);
       for (const method of this.scanner.getAllMethodNames(controller.prototype)) {
         const handler = (controller.prototype as Record<string, unknown>)[method];
-        if (typeof handler === 'function') this.checkTarget(handler, `${controller.name}.${method}`);
+        if (typeof handler === 'function')
+          this.checkTarget(handler, `${controller.name}.${method}`);
       }
     }
   }
 
   private checkTarget(target: object, where: string): void {
-    const requirements = this.reflector.get<unknown[] | undefined>(APEX_AUTH_PERMISSIONS, target as never);
+    const requirements = this.reflector.get<unknown[] | undefined>(
+      APEX_AUTH_PERMISSIONS,
+      target as never,
+    );
     for (const requirement of requirements ?? []) {
       checkRequirement(requirement, this.options.schema, where);
     }

@@ -1,7 +1,4 @@
-export {
-  PermissionField,
-  type PermissionFieldOptions,
-} from './permission-field.decorator.js';
+export { PermissionField, type PermissionFieldOptions } from './permission-field.decorator.js';
 export {
   PermissionSchema,
   type PermissionDefinitionInput,

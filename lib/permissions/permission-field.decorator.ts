@@ -66,5 +66,7 @@ export function PermissionField<V extends PermissionValue>(
 
 /** The decorated properties of a permissions class, its parents' first. */
 export function getPermissionFields(target: object): readonly PermissionFieldEntry[] {
-  return (Reflect.getMetadata(PERMISSION_FIELDS, target) as PermissionFieldEntry[] | undefined) ?? [];
+  return (
+    (Reflect.getMetadata(PERMISSION_FIELDS, target) as PermissionFieldEntry[] | undefined) ?? []
+  );
 }

@@ -58,7 +58,10 @@ export function checkRequirement(
   if (typeof requirement === 'function') return;
   const option = `@Permissions() on ${where}`;
   if (schema === undefined) {
-    throw new ApexAuthOptionsError(option, 'names permissions, but the module has no `permissions` schema');
+    throw new ApexAuthOptionsError(
+      option,
+      'names permissions, but the module has no `permissions` schema',
+    );
   }
   if (typeof requirement === 'string') {
     const definition = schema.get(requirement);
@@ -73,8 +76,15 @@ export function checkRequirement(
     }
     return;
   }
-  if (typeof requirement !== 'object' || requirement === null || Object.keys(requirement).length === 0) {
-    throw new ApexAuthOptionsError(option, 'takes permission names, { name: value } objects or predicates');
+  if (
+    typeof requirement !== 'object' ||
+    requirement === null ||
+    Object.keys(requirement).length === 0
+  ) {
+    throw new ApexAuthOptionsError(
+      option,
+      'takes permission names, { name: value } objects or predicates',
+    );
   }
   for (const [name, expected] of Object.entries(requirement)) {
     if (!schema.has(name)) {

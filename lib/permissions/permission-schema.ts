@@ -7,7 +7,10 @@ import { ApexAuthOptionsError } from '../errors/index.js';
 import { getPermissionFields, type PermissionFieldEntry } from './permission-field.decorator.js';
 
 /** A permission given as a plain object: `label`, `description` and `values` may be left out. */
-export type PermissionDefinitionInput = Pick<ServicePermissionDefinition, 'name' | 'type' | 'default'> &
+export type PermissionDefinitionInput = Pick<
+  ServicePermissionDefinition,
+  'name' | 'type' | 'default'
+> &
   Partial<Pick<ServicePermissionDefinition, 'label' | 'description' | 'values'>>;
 
 /** A permissions class (properties decorated with `@PermissionField`). */
@@ -15,8 +18,7 @@ export type PermissionsClass<T extends object = object> = new () => T;
 
 /** Where a service's permission schema comes from: a permissions class or a list of definitions. */
 export type PermissionsSource<T extends object = object> =
-  | PermissionsClass<T>
-  | readonly PermissionDefinitionInput[];
+  PermissionsClass<T> | readonly PermissionDefinitionInput[];
 
 const PERMISSION_TYPES: readonly PermissionType[] = ['string', 'integer', 'boolean'];
 
@@ -55,13 +57,20 @@ export class PermissionSchema<T extends object = object> {
           `${source.name} has no property decorated with @PermissionField()`,
         );
       }
-      const definitions = fields.map((field) => definitionOfField(field, `${option}.${field.propertyKey}`));
+      const definitions = fields.map((field) =>
+        definitionOfField(field, `${option}.${field.propertyKey}`),
+      );
       checkUniqueNames(definitions, option);
-      const properties = new Map(fields.map((field, i) => [definitions[i]!.name, field.propertyKey]));
+      const properties = new Map(
+        fields.map((field, i) => [definitions[i]!.name, field.propertyKey]),
+      );
       return new PermissionSchema(definitions, properties, source);
     }
     if (!Array.isArray(source)) {
-      throw new ApexAuthOptionsError(option, 'must be a permissions class or an array of permissions');
+      throw new ApexAuthOptionsError(
+        option,
+        'must be a permissions class or an array of permissions',
+      );
     }
     const definitions = source.map((input, i) => checkedDefinition(input, `${option}[${i}]`));
     checkUniqueNames(definitions, option);
@@ -97,7 +106,10 @@ export class PermissionSchema<T extends object = object> {
    * schema. Keys the schema does not know are dropped.
    */
   readMetadata(stored: Readonly<Record<string, unknown>>): T {
-    const metadata = (this.metadataClass ? new this.metadataClass() : {}) as Record<string, unknown>;
+    const metadata = (this.metadataClass ? new this.metadataClass() : {}) as Record<
+      string,
+      unknown
+    >;
     for (const definition of this.definitions) {
       const value = stored[definition.name];
       metadata[this.propertyByName.get(definition.name)!] = fitsDefinition(definition, value)
@@ -108,7 +120,10 @@ export class PermissionSchema<T extends object = object> {
   }
 }
 
-function definitionOfField(field: PermissionFieldEntry, option: string): ServicePermissionDefinition {
+function definitionOfField(
+  field: PermissionFieldEntry,
+  option: string,
+): ServicePermissionDefinition {
   const { options } = field;
   return checkedDefinition(
     {
@@ -133,7 +148,10 @@ function typeOfDesign(designType: unknown, option: string): PermissionType {
   );
 }
 
-function checkedDefinition(input: PermissionDefinitionInput, option: string): ServicePermissionDefinition {
+function checkedDefinition(
+  input: PermissionDefinitionInput,
+  option: string,
+): ServicePermissionDefinition {
   if (typeof input !== 'object' || input === null) {
     throw new ApexAuthOptionsError(option, 'must be an object');
   }
@@ -142,22 +160,30 @@ function checkedDefinition(input: PermissionDefinitionInput, option: string): Se
     throw new ApexAuthOptionsError(`${option}.name`, 'must be a non-empty string');
   }
   if (!PERMISSION_TYPES.includes(type)) {
-    throw new ApexAuthOptionsError(`${option}.type`, `must be one of ${PERMISSION_TYPES.join(', ')}`);
+    throw new ApexAuthOptionsError(
+      `${option}.type`,
+      `must be one of ${PERMISSION_TYPES.join(', ')}`,
+    );
   }
   const label = input.label ?? name;
   const description = input.description ?? '';
-  if (typeof label !== 'string') throw new ApexAuthOptionsError(`${option}.label`, 'must be a string');
+  if (typeof label !== 'string')
+    throw new ApexAuthOptionsError(`${option}.label`, 'must be a string');
   if (typeof description !== 'string') {
     throw new ApexAuthOptionsError(`${option}.description`, 'must be a string');
   }
   const values = input.values ?? [];
-  if (!Array.isArray(values)) throw new ApexAuthOptionsError(`${option}.values`, 'must be an array');
+  if (!Array.isArray(values))
+    throw new ApexAuthOptionsError(`${option}.values`, 'must be an array');
   if (type === 'boolean' && values.length > 0) {
     throw new ApexAuthOptionsError(`${option}.values`, 'a boolean permission takes no values');
   }
   values.forEach((value: unknown, i) => {
     if (!fitsType(type, value)) {
-      throw new ApexAuthOptionsError(`${option}.values[${i}]`, `${JSON.stringify(value)} is not a ${type}`);
+      throw new ApexAuthOptionsError(
+        `${option}.values[${i}]`,
+        `${JSON.stringify(value)} is not a ${type}`,
+      );
     }
   });
   if (new Set<unknown>(values).size !== values.length) {
@@ -186,10 +212,14 @@ function checkedDefinition(input: PermissionDefinitionInput, option: string): Se
   return definition;
 }
 
-function checkUniqueNames(definitions: readonly ServicePermissionDefinition[], option: string): void {
+function checkUniqueNames(
+  definitions: readonly ServicePermissionDefinition[],
+  option: string,
+): void {
   const seen = new Set<string>();
   for (const { name } of definitions) {
-    if (seen.has(name)) throw new ApexAuthOptionsError(option, `two permissions are named "${name}"`);
+    if (seen.has(name))
+      throw new ApexAuthOptionsError(option, `two permissions are named "${name}"`);
     seen.add(name);
   }
 }

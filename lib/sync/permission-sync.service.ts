@@ -49,7 +49,9 @@ export class PermissionSyncService implements OnModuleInit {
         return result;
       } catch (error) {
         if (isTransient(error) && Date.now() + delay < deadline) {
-          this.logger.warn(`Permission sync of "${serviceName}": ${describeError(error)}; retrying in ${delay} ms`);
+          this.logger.warn(
+            `Permission sync of "${serviceName}": ${describeError(error)}; retrying in ${delay} ms`,
+          );
           await new Promise((resolve) => setTimeout(resolve, delay));
           continue;
         }
@@ -68,7 +70,8 @@ function isTransient(error: unknown): boolean {
 
 /** Our own errors' messages are safe to log; anything else is named, not quoted. */
 function describeError(error: unknown): string {
-  if (error instanceof AuthServiceError || error instanceof ApexAuthOptionsError) return error.message;
+  if (error instanceof AuthServiceError || error instanceof ApexAuthOptionsError)
+    return error.message;
   return error instanceof Error ? `unexpected ${error.name}` : 'unexpected error';
 }
 

@@ -24,6 +24,8 @@ interface AuthorizationCode {
  */
 export class EmulatorState {
   private readonly users = new Map<string, WireUser>();
+  /** Compared against when the username is unknown; matches no password anyone sends. */
+  private readonly decoyHash = hashPassword(randomUUID());
   private readonly idsByUsername = new Map<string, string>();
   private readonly services = new Map<string, ServiceRecord>();
   private readonly clientSecrets = new Map<string, string>();
@@ -86,9 +88,10 @@ export class EmulatorState {
   authenticate(username: string, password: string): WireUser | undefined {
     const id = this.idsByUsername.get(username);
     const user = id === undefined ? undefined : this.users.get(id);
-    return user !== undefined && verifyPassword(password, user.hashed_password)
-      ? { ...user }
-      : undefined;
+    // An unknown user costs a hash too, as in a well-built auth-service: the
+    // answer's timing must not tell which usernames exist.
+    const matches = verifyPassword(password, user?.hashed_password ?? this.decoyHash);
+    return user !== undefined && matches ? { ...user } : undefined;
   }
 
   /** Creates a service with its admins, permissions and metadata, all or nothing. */
