@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // Tests and the demo drive the library through loosely typed HTTP bodies.
-    files: ['test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'test/**/*.mjs', 'examples/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

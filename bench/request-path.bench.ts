@@ -5,7 +5,13 @@
  */
 import 'reflect-metadata';
 import { createSecretKey } from 'node:crypto';
-import { Controller, Get, Module, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Module,
+  type ExecutionContext,
+  type INestApplication,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import jwt from 'jsonwebtoken';
 import { ApexAuthGuard, ApexAuthModule, Permissions, PermissionField } from '@apex/nest-auth';
@@ -54,10 +60,19 @@ async function guardOf(local: boolean): Promise<{ app: INestApplication; guard: 
 }
 
 function contextFor(token: string): ExecutionContext {
-  const request = { headers: { authorization: `Bearer ${token}` }, rawHeaders: ['authorization', `Bearer ${token}`] };
-  const http = { getRequest: () => request, getResponse: () => ({ set() {}, setHeader() {} }), getNext: () => undefined };
+  const request = {
+    headers: { authorization: `Bearer ${token}` },
+    rawHeaders: ['authorization', `Bearer ${token}`],
+  };
+  const http = {
+    getRequest: () => request,
+    getResponse: () => ({ set() {}, setHeader() {} }),
+    getNext: () => undefined,
+  };
   return {
     getType: () => 'http',
+    // Nest hands guards the handler function itself; its metadata is what is read.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     getHandler: () => BenchController.prototype.handler,
     getClass: () => BenchController,
     switchToHttp: () => http,

@@ -16,7 +16,9 @@ const USERS = {
 type Username = keyof typeof USERS;
 
 const serve = process.argv.includes('--serve');
-const color = process.stdout.isTTY ? (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m` : (_: number, text: string) => text;
+const color = process.stdout.isTTY
+  ? (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`
+  : (_: number, text: string) => text;
 
 const emulator = await AuthServiceEmulator.start({
   port: serve ? 8000 : 0,
@@ -73,7 +75,9 @@ async function step(
   if (!ok) failures++;
   const mark = ok ? color(32, '✔') : color(31, `✘ expected ${expected}`);
   const shown = text.replace(/"(access_token|refresh_token)":"[^"]+"/g, '"$1":"…"');
-  console.log(`${mark} ${title}\n    ${method} ${path}${init.token ? ' (Bearer …)' : ''} → ${response.status} ${shown.slice(0, 160)}`);
+  console.log(
+    `${mark} ${title}\n    ${method} ${path}${init.token ? ' (Bearer …)' : ''} → ${response.status} ${shown.slice(0, 160)}`,
+  );
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
@@ -95,13 +99,20 @@ if (emulator.permissionsOf('shop').length !== 2) failures++;
 const viewer = await login('viewer');
 const editor = await login('editor');
 const admin = await login('admin');
-await step('wrong password', 401, 'POST', '/auth/login', { form: { username: 'viewer', password: 'guess' } });
+await step('wrong password', 401, 'POST', '/auth/login', {
+  form: { username: 'viewer', password: 'guess' },
+});
 await step('a public route, no token needed', 200, 'GET', '/products/catalog');
 await step('a guarded route without a token', 401, 'GET', '/products');
 await step('the viewer on a guarded route', 200, 'GET', '/products', { token: viewer });
-await step('the viewer may not add products (editor-only)', 403, 'POST', '/products', { token: viewer, json: { name: 'cocoa' } });
+await step('the viewer may not add products (editor-only)', 403, 'POST', '/products', {
+  token: viewer,
+  json: { name: 'cocoa' },
+});
 await step('the editor may', 201, 'POST', '/products', { token: editor, json: { name: 'cocoa' } });
-await step('the viewer may not list the service users (admin-only)', 403, 'GET', '/admin/users', { token: viewer });
+await step('the viewer may not list the service users (admin-only)', 403, 'GET', '/admin/users', {
+  token: viewer,
+});
 await step("the admin lists the service's users", 200, 'GET', '/admin/users', { token: admin });
 await step('who am I', 200, 'GET', '/auth/me', { token: editor });
 
@@ -114,7 +125,9 @@ Both are running; try (Ctrl-C to stop):
   curl -i -H "Authorization: Bearer $TOKEN" ${shop.url}/products
   curl -i -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"cocoa"}' ${shop.url}/products
   curl -i -H "Authorization: Bearer $TOKEN" ${shop.url}/auth/me
-Users: ${Object.entries(USERS).map(([u, p]) => `${u}/${p}`).join(', ')}`);
+Users: ${Object.entries(USERS)
+    .map(([u, p]) => `${u}/${p}`)
+    .join(', ')}`);
   const stop = async () => {
     await shop.app.close();
     await emulator.stop();
@@ -127,12 +140,20 @@ Users: ${Object.entries(USERS).map(([u, p]) => `${u}/${p}`).join(', ')}`);
   const fresh = emulator.issueToken('viewer');
   emulator.fail({ kind: 'status', status: 500 });
   console.log(color(33, '\n! the auth-service now answers 500 to everything'));
-  await step('a new token cannot be checked: 503, not 401, never access', 503, 'GET', '/products', { token: fresh });
-  await step('a token checked before is served from the cache', 200, 'GET', '/products', { token: viewer });
+  await step('a new token cannot be checked: 503, not 401, never access', 503, 'GET', '/products', {
+    token: fresh,
+  });
+  await step('a token checked before is served from the cache', 200, 'GET', '/products', {
+    token: viewer,
+  });
   emulator.clearFaults();
 
   await shop.app.close();
   await emulator.stop();
-  console.log(failures === 0 ? color(32, '\nevery step answered as expected') : color(31, `\n${failures} step(s) answered unexpectedly`));
+  console.log(
+    failures === 0
+      ? color(32, '\nevery step answered as expected')
+      : color(31, `\n${failures} step(s) answered unexpectedly`),
+  );
   process.exit(failures === 0 ? 0 : 1);
 }

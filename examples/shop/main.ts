@@ -12,7 +12,12 @@ class ShopLogger extends ConsoleLogger {
 
 /** Starts the shop on a loopback port (0: any free one). */
 export async function startShop(port = 0): Promise<{ app: INestApplication; url: string }> {
-  const app = await NestFactory.create(ShopModule, { logger: new ShopLogger('Shop', { logLevels: ['log', 'warn', 'error'] }) });
+  const app = await NestFactory.create(ShopModule, {
+    logger: new ShopLogger('Shop', { logLevels: ['log', 'warn', 'error'] }),
+  });
   await app.listen(port, '127.0.0.1');
-  return { app, url: `http://127.0.0.1:${(app.getHttpServer() as { address(): { port: number } }).address().port}` };
+  return {
+    app,
+    url: `http://127.0.0.1:${(app.getHttpServer() as { address(): { port: number } }).address().port}`,
+  };
 }

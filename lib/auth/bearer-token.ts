@@ -28,15 +28,16 @@ export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   // two of them is ambiguous, so it is refused rather than resolved.
   if (authorizationHeaderCount(request) > 1) return { problem: 'malformed' };
   const match = BEARER.exec(header);
-  if (match === null || match[1]!.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
-  return { token: match[1]! };
+  const token = match?.[1];
+  if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
+  return { token };
 }
 
 function authorizationHeaderCount(request: HttpRequestLike): number {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders ?? [];
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++;
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++;
   }
   return count;
 }

@@ -179,6 +179,6 @@ function checkCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
   }
   return {
     failureThreshold: failureThreshold as number | undefined,
-    resetAfterMs: resetAfterMs as number | undefined,
+    resetAfterMs: resetAfterMs,
   };
 }

@@ -12,6 +12,7 @@ import type { PermissionRequirement } from '../permissions/permission-requiremen
  * @Permissions('canEdit', { region: ['eu', 'us'] }, (m: ShopPermissions) => m.maxDiscount >= 10)
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see PermissionRequirement
 export const Permissions = <T extends object = any>(
   ...requirements: PermissionRequirement<T>[]
 ): MethodDecorator & ClassDecorator => SetMetadata(APEX_AUTH_PERMISSIONS, requirements);

@@ -69,5 +69,5 @@ export function allowedAlgorithms(
       );
     }
   }
-  return [...configured] as JwtAlgorithm[];
+  return configured.map((algorithm) => algorithm as JwtAlgorithm);
 }

@@ -33,7 +33,7 @@ export function readJwtHeader(token: string): JwtHeader {
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
     throw new AuthenticationFailure('invalid token');
   }
-  if (REFUSED_PARAMETERS.some((name) => Object.hasOwn(header as object, name))) {
+  if (REFUSED_PARAMETERS.some((name) => Object.hasOwn(header, name))) {
     throw new AuthenticationFailure('invalid token');
   }
   return kid === undefined ? { alg } : { alg, kid };

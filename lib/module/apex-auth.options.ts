@@ -46,6 +46,8 @@ export interface LoginOptions {
  *
  * @typeParam T - the permissions class
  */
+// `any` by default: the module's options token is not generic, and a typed schema must fit it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApexAuthModuleOptions<T extends object = any> {
   /** Absolute http(s) URL of the auth-service, e.g. `http://auth-service:8000`. */
   baseUrl: string;
@@ -97,7 +99,7 @@ export interface ApexAuthModuleExtras {
 }
 
 /** The options the module runs with: checked, defaults applied, keys imported. */
-export interface ResolvedApexAuthOptions<T extends object = any> {
+export interface ResolvedApexAuthOptions<T extends object = object> {
   readonly baseUrl: string;
   readonly serviceName: string;
   readonly schema?: PermissionSchema<T>;

@@ -38,7 +38,7 @@ const authApi: Provider = {
   provide: AuthApi,
   inject: [HttpService, APEX_AUTH_RESOLVED_OPTIONS],
   useFactory: (http: HttpService, options: ResolvedApexAuthOptions): AuthApi<object> =>
-    new AuthApi(http, {
+    new AuthApi<object>(http, {
       baseUrl: options.baseUrl,
       serviceName: options.serviceName,
       oauthClient: options.oauthClient,

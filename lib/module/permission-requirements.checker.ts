@@ -23,7 +23,7 @@ export class PermissionRequirementsChecker implements OnModuleInit {
       const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
       if (typeof controller !== 'function') continue;
       this.checkTarget(controller, controller.name);
-      for (const method of this.scanner.getAllMethodNames(controller.prototype)) {
+      for (const method of this.scanner.getAllMethodNames(controller.prototype as object)) {
         const handler = (controller.prototype as Record<string, unknown>)[method];
         if (typeof handler === 'function')
           this.checkTarget(handler, `${controller.name}.${method}`);

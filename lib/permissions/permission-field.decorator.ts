@@ -57,7 +57,7 @@ export function PermissionField<V extends PermissionValue>(
     const fields = [...getPermissionFields(target)];
     fields.push({
       propertyKey,
-      options: options as PermissionFieldOptions,
+      options,
       designType: Reflect.getMetadata('design:type', prototype, propertyKey),
     });
     Reflect.defineMetadata(PERMISSION_FIELDS, fields, target);

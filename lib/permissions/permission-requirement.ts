@@ -10,6 +10,8 @@ import type { PermissionSchema } from './permission-schema.js';
  *   (every key of the object must hold);
  * - a predicate over the user's metadata and the user.
  */
+// `any` by default so that an untyped @Permissions() still takes a predicate over a permissions class.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PermissionRequirement<T extends object = any> =
   | string
   | Readonly<Record<string, PermissionValue | readonly PermissionValue[]>>

@@ -62,7 +62,7 @@ export class PermissionSchema<T extends object = object> {
       );
       checkUniqueNames(definitions, option);
       const properties = new Map(
-        fields.map((field, i) => [definitions[i]!.name, field.propertyKey]),
+        fields.map((field, i) => [definitions[i].name, field.propertyKey]),
       );
       return new PermissionSchema(definitions, properties, source);
     }
@@ -72,7 +72,9 @@ export class PermissionSchema<T extends object = object> {
         'must be a permissions class or an array of permissions',
       );
     }
-    const definitions = source.map((input, i) => checkedDefinition(input, `${option}[${i}]`));
+    // Array.isArray narrows a readonly array to any[]: restore the element type.
+    const inputs = source as readonly PermissionDefinitionInput[];
+    const definitions = inputs.map((input, i) => checkedDefinition(input, `${option}[${i}]`));
     checkUniqueNames(definitions, option);
     return new PermissionSchema<T>(definitions, new Map(definitions.map((d) => [d.name, d.name])));
   }

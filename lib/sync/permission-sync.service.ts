@@ -56,7 +56,7 @@ export class PermissionSyncService implements OnModuleInit {
           continue;
         }
         const message = `Permission sync of "${serviceName}" failed: ${describeError(error)}`;
-        if (sync.onError === 'fail') throw new Error(message);
+        if (sync.onError === 'fail') throw new Error(message, { cause: error });
         this.logger.error(`${message}; serving requests with the schema the auth-service has`);
         return undefined;
       }

@@ -28,7 +28,10 @@ for (const file of files(join(root, 'dist')).filter((f) => /\.(js|d\.ts)$/.test(
     if (!spec.endsWith('.js')) bad.push(`${relative(root, file)}: ${spec}`);
   }
 }
-check(bad.length === 0, `relative imports in dist/ end in .js${bad.length ? `\n  ${bad.join('\n  ')}` : ''}`);
+check(
+  bad.length === 0,
+  `relative imports in dist/ end in .js${bad.length ? `\n  ${bad.join('\n  ')}` : ''}`,
+);
 
 // 2. Pack, and install the tarball with the peers into an app outside the repo.
 const app = mkdtempSync(join(tmpdir(), 'nest-auth-consumer-'));
@@ -39,7 +42,9 @@ try {
   });
   const [{ filename, files: packedFiles }] = JSON.parse(packed);
   check(
-    packedFiles.every((f) => f.path === 'package.json' || f.path === 'README.md' || f.path.startsWith('dist/')),
+    packedFiles.every(
+      (f) => f.path === 'package.json' || f.path === 'README.md' || f.path.startsWith('dist/'),
+    ),
     'the tarball holds only package.json, README.md and dist/',
   );
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
@@ -48,11 +53,25 @@ try {
   );
   execFileSync(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(app, filename), ...peers],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      join(app, filename),
+      ...peers,
+    ],
     { cwd: app, stdio: 'inherit' },
   );
 
-  const expectRoot = ['ApexAuthModule', 'AuthApi', 'ApexAuthGuard', 'PermissionField', 'AuthServiceUnavailableError'];
+  const expectRoot = [
+    'ApexAuthModule',
+    'AuthApi',
+    'ApexAuthGuard',
+    'PermissionField',
+    'AuthServiceUnavailableError',
+  ];
   const expectTesting = ['AuthServiceEmulator'];
   const probe = (mode) => `
     const root = ${mode === 'esm' ? "await import('@apex/nest-auth')" : "require('@apex/nest-auth')"};
@@ -75,10 +94,17 @@ try {
   check(esm.trim() === 'loaded', 'ESM import of "." and "./testing" from an installed tarball');
   const cjs = execFileSync(
     process.execPath,
-    ['--input-type=commonjs', '--eval', `(async () => { ${probe('cjs')} })().catch((e) => { console.error(e); process.exit(1); });`],
+    [
+      '--input-type=commonjs',
+      '--eval',
+      `(async () => { ${probe('cjs')} })().catch((e) => { console.error(e); process.exit(1); });`,
+    ],
     { cwd: app, encoding: 'utf8' },
   );
-  check(cjs.trim() === 'loaded', 'CommonJS require() of "." and "./testing" from an installed tarball');
+  check(
+    cjs.trim() === 'loaded',
+    'CommonJS require() of "." and "./testing" from an installed tarball',
+  );
 } catch (error) {
   check(false, `pack, install and load: ${error.message}`);
 } finally {

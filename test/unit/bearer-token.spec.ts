@@ -17,7 +17,14 @@ describe('readBearerToken', () => {
   it('tells a missing header from a malformed one', () => {
     expect(readBearerToken(request())).toEqual({ problem: 'missing' });
     expect(readBearerToken(request(''))).toEqual({ problem: 'missing' });
-    for (const header of [`Basic ${jwt}`, 'Bearer', 'Bearer not-a-jwt', `Bearer ${jwt} extra`, `Bearer ${jwt}.x`, `Token ${jwt}`]) {
+    for (const header of [
+      `Basic ${jwt}`,
+      'Bearer',
+      'Bearer not-a-jwt',
+      `Bearer ${jwt} extra`,
+      `Bearer ${jwt}.x`,
+      `Token ${jwt}`,
+    ]) {
       expect(readBearerToken(request(header)), header).toEqual({ problem: 'malformed' });
     }
   });
@@ -25,12 +32,20 @@ describe('readBearerToken', () => {
   it('refuses a huge token and two Authorization headers', () => {
     const huge = `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}.b.c`;
     expect(readBearerToken(request(huge))).toEqual({ problem: 'malformed' });
-    const twice = request(`Bearer ${jwt}`, ['authorization', `Bearer ${jwt}`, 'AUTHORIZATION', 'Bearer other.x.y']);
+    const twice = request(`Bearer ${jwt}`, [
+      'authorization',
+      `Bearer ${jwt}`,
+      'AUTHORIZATION',
+      'Bearer other.x.y',
+    ]);
     expect(readBearerToken(twice)).toEqual({ problem: 'malformed' });
   });
 
   it('reads Fastify raw headers too', () => {
-    const fastify = { headers: { authorization: `Bearer ${jwt}` }, raw: { rawHeaders: ['authorization', 'a', 'authorization', 'b'] } };
+    const fastify = {
+      headers: { authorization: `Bearer ${jwt}` },
+      raw: { rawHeaders: ['authorization', 'a', 'authorization', 'b'] },
+    };
     expect(readBearerToken(fastify)).toEqual({ problem: 'malformed' });
   });
 });

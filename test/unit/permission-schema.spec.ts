@@ -5,7 +5,12 @@ class Shop {
   @PermissionField({ label: 'Edit', default: false })
   canEdit!: boolean;
 
-  @PermissionField({ label: 'Region', description: 'Sales region', default: 'eu', values: ['eu', 'us'] })
+  @PermissionField({
+    label: 'Region',
+    description: 'Sales region',
+    default: 'eu',
+    values: ['eu', 'us'],
+  })
   region!: string;
 
   @PermissionField({ label: 'Level', default: 1, values: [1, 2, 3], name: 'access_level' })
@@ -17,14 +22,40 @@ describe('PermissionSchema from a class', () => {
 
   it('derives names, types from the TypeScript types, and defaults', () => {
     expect(schema.definitions).toEqual([
-      { name: 'canEdit', label: 'Edit', description: '', type: 'boolean', values: [], default: false },
-      { name: 'region', label: 'Region', description: 'Sales region', type: 'string', values: ['eu', 'us'], default: 'eu' },
-      { name: 'access_level', label: 'Level', description: '', type: 'integer', values: [1, 2, 3], default: 1 },
+      {
+        name: 'canEdit',
+        label: 'Edit',
+        description: '',
+        type: 'boolean',
+        values: [],
+        default: false,
+      },
+      {
+        name: 'region',
+        label: 'Region',
+        description: 'Sales region',
+        type: 'string',
+        values: ['eu', 'us'],
+        default: 'eu',
+      },
+      {
+        name: 'access_level',
+        label: 'Level',
+        description: '',
+        type: 'integer',
+        values: [1, 2, 3],
+        default: 1,
+      },
     ]);
   });
 
   it('reads stored metadata into an instance, defaults for missing or unfit values, unknown keys dropped', () => {
-    const metadata = schema.readMetadata({ canEdit: true, region: 'mars', access_level: 3, extra: 'x' });
+    const metadata = schema.readMetadata({
+      canEdit: true,
+      region: 'mars',
+      access_level: 3,
+      extra: 'x',
+    });
     expect(metadata).toBeInstanceOf(Shop);
     expect({ ...metadata }).toEqual({ canEdit: true, region: 'eu', level: 3 });
     expect(schema.valueIn(metadata, 'access_level')).toBe(3);
@@ -76,7 +107,9 @@ describe('PermissionSchema refuses a bad schema, naming the option', () => {
       @PermissionField({ label: 'B', default: false, name: 'same' })
       b!: boolean;
     }
-    expect(refusal(() => PermissionSchema.from(Twice))).toBe('permissions: two permissions are named "same"');
+    expect(refusal(() => PermissionSchema.from(Twice))).toBe(
+      'permissions: two permissions are named "same"',
+    );
   });
 
   it('a property whose type cannot be a permission', () => {
@@ -84,21 +117,27 @@ describe('PermissionSchema refuses a bad schema, naming the option', () => {
       @PermissionField({ label: 'List', default: 'x' })
       list!: string[];
     }
-    expect(refusal(() => PermissionSchema.from(Weird))).toMatch(/^permissions\.list: cannot infer the permission type/);
+    expect(refusal(() => PermissionSchema.from(Weird))).toMatch(
+      /^permissions\.list: cannot infer the permission type/,
+    );
   });
 
   it('a class without fields, a default of the wrong type, values on a boolean, a non-integer', () => {
     class Empty {}
-    expect(refusal(() => PermissionSchema.from(Empty))).toMatch(/^permissions: Empty has no property/);
-    expect(refusal(() => PermissionSchema.from([{ name: 'n', type: 'integer', default: 'one' }]))).toBe(
-      'permissions[0].default: "one" is not a integer',
+    expect(refusal(() => PermissionSchema.from(Empty))).toMatch(
+      /^permissions: Empty has no property/,
     );
     expect(
-      refusal(() => PermissionSchema.from([{ name: 'b', type: 'boolean', default: true, values: ['x'] }])),
+      refusal(() => PermissionSchema.from([{ name: 'n', type: 'integer', default: 'one' }])),
+    ).toBe('permissions[0].default: "one" is not a integer');
+    expect(
+      refusal(() =>
+        PermissionSchema.from([{ name: 'b', type: 'boolean', default: true, values: ['x'] }]),
+      ),
     ).toBe('permissions[0].values: a boolean permission takes no values');
-    expect(refusal(() => PermissionSchema.from([{ name: 'n', type: 'integer', default: 1.5 }]))).toBe(
-      'permissions[0].default: 1.5 is not a integer',
-    );
+    expect(
+      refusal(() => PermissionSchema.from([{ name: 'n', type: 'integer', default: 1.5 }])),
+    ).toBe('permissions[0].default: 1.5 is not a integer');
     expect(refusal(() => PermissionSchema.from([{ name: '', type: 'string', default: '' }]))).toBe(
       'permissions[0].name: must be a non-empty string',
     );
