@@ -1,4 +1,4 @@
-import { ApexAuthOptionsError } from '../errors/index.js';
+import { ApexAuthOptionsError, checkNumberOption } from '../errors/index.js';
 import { PermissionSchema } from '../permissions/index.js';
 import type {
   AdminCredentials,
@@ -86,18 +86,12 @@ function checkServiceName(value: unknown): string {
 
 function checkTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_TIMEOUT_MS;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    value > MAX_TIMEOUT_MS
-  ) {
-    throw new ApexAuthOptionsError(
-      'timeoutMs',
-      `must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}`,
-    );
-  }
-  return value;
+  return checkNumberOption(value, 'timeoutMs', {
+    min: 0,
+    aboveMin: true,
+    max: MAX_TIMEOUT_MS,
+    unit: 'milliseconds',
+  });
 }
 
 function checkOAuthClient(value: unknown): OAuthClientCredentials {
@@ -162,23 +156,21 @@ function checkCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
   if (value === undefined) return {};
   const breaker = checkObject(value, 'circuitBreaker');
   const { failureThreshold, resetAfterMs } = breaker;
-  if (
-    failureThreshold !== undefined &&
-    (!Number.isSafeInteger(failureThreshold) || (failureThreshold as number) < 1)
-  ) {
-    throw new ApexAuthOptionsError('circuitBreaker.failureThreshold', 'must be a whole number ≥ 1');
-  }
-  if (
-    resetAfterMs !== undefined &&
-    (typeof resetAfterMs !== 'number' || !Number.isFinite(resetAfterMs) || resetAfterMs <= 0)
-  ) {
-    throw new ApexAuthOptionsError(
-      'circuitBreaker.resetAfterMs',
-      'must be a number of milliseconds above 0',
-    );
-  }
   return {
-    failureThreshold: failureThreshold as number | undefined,
-    resetAfterMs: resetAfterMs,
+    failureThreshold:
+      failureThreshold === undefined
+        ? undefined
+        : checkNumberOption(failureThreshold, 'circuitBreaker.failureThreshold', {
+            min: 1,
+            integer: true,
+          }),
+    resetAfterMs:
+      resetAfterMs === undefined
+        ? undefined
+        : checkNumberOption(resetAfterMs, 'circuitBreaker.resetAfterMs', {
+            min: 0,
+            aboveMin: true,
+            unit: 'milliseconds',
+          }),
   };
 }

@@ -17,15 +17,11 @@ import { childPath, itemPath, WireReader } from './wire-reader.js';
 /** Turns a user's stored metadata object into what the application sees. */
 export type MetadataMapper<T> = (stored: Readonly<Record<string, unknown>>) => T;
 
-/** The body of a permission write (endpoints 8 and 10), exactly the contract's fields. */
-export interface WirePermissionDefinition {
-  name: string;
-  label: string;
-  description: string;
-  type: PermissionType;
-  values: string[] | number[];
-  default: PermissionValue;
-}
+/**
+ * The body of a permission write (endpoints 8 and 10): the contract's fields,
+ * whose names are the same in both spellings.
+ */
+export type WirePermissionDefinition = ServicePermissionDefinition;
 
 const PERMISSION_TYPES: readonly string[] = ['string', 'integer', 'boolean'];
 

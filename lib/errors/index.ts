@@ -1,4 +1,5 @@
 export { ApexAuthOptionsError } from './apex-auth-options.error.js';
+export { checkNumberOption, type NumberRange } from './number-option.js';
 export {
   AuthServiceConflictError,
   AuthServiceError,

@@ -14,6 +14,13 @@ import type { JwtAlgorithm } from './jwt-verification.options.js';
  */
 export const JWKS_MIN_REFRESH_INTERVAL_MS = 15_000;
 
+/**
+ * Until a first JWKS has loaded (the auth-service was down when this service
+ * started), every token is a `503`: retry sooner, so that the service recovers
+ * about when the auth-service does rather than up to 15 s later.
+ */
+export const JWKS_RETRY_WHILE_EMPTY_MS = 1_000;
+
 /** Fetches the JWKS document; the module passes its auth-service HTTP client. */
 export type JwksFetcher = () => Promise<unknown>;
 
@@ -50,7 +57,8 @@ export class JwksKeySource implements JwtKeySource {
 
   async keyFor(header: JwtHeader): Promise<KeyObject> {
     let found = this.lookup(header);
-    if (found === undefined && this.now() - this.lastAttempt >= JWKS_MIN_REFRESH_INTERVAL_MS) {
+    const interval = this.loaded ? JWKS_MIN_REFRESH_INTERVAL_MS : JWKS_RETRY_WHILE_EMPTY_MS;
+    if (found === undefined && this.now() - this.lastAttempt >= interval) {
       await this.refresh().catch((error: unknown) => {
         // Without any key there is nothing to verify with: the honest answer is 503.
         if (!this.loaded) throw error;

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { ApexAuthOptionsError } from '../errors/index.js';
+import { ApexAuthOptionsError, checkNumberOption } from '../errors/index.js';
 import { JwksKeySource, type JwksFetcher } from '../jwt/jwks-key-source.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
@@ -118,18 +118,11 @@ function checkClaim(value: unknown, option: string): string | string[] | undefin
 
 function checkTolerance(value: unknown): number {
   if (value === undefined) return 0;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    value > MAX_CLOCK_TOLERANCE_SECONDS
-  ) {
-    throw new ApexAuthOptionsError(
-      'jwt.clockToleranceSeconds',
-      `must be a number of seconds from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}`,
-    );
-  }
-  return value;
+  return checkNumberOption(value, 'jwt.clockToleranceSeconds', {
+    min: 0,
+    max: MAX_CLOCK_TOLERANCE_SECONDS,
+    unit: 'seconds',
+  });
 }
 
 function resolveSync(
@@ -160,13 +153,13 @@ function resolveSync(
   if (onError !== 'fail' && onError !== 'warn') {
     throw new ApexAuthOptionsError('syncPermissions.onError', "must be 'fail' or 'warn'");
   }
-  if (typeof retryForMs !== 'number' || !Number.isFinite(retryForMs) || retryForMs < 0) {
-    throw new ApexAuthOptionsError(
-      'syncPermissions.retryForMs',
-      'must be a number of milliseconds ≥ 0',
-    );
-  }
-  return Object.freeze({ onError, retryForMs });
+  return Object.freeze({
+    onError,
+    retryForMs: checkNumberOption(retryForMs, 'syncPermissions.retryForMs', {
+      min: 0,
+      unit: 'milliseconds',
+    }),
+  });
 }
 
 function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOptions['cache'] {
@@ -175,14 +168,19 @@ function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOp
   if (typeof cache !== 'object' || cache === null) {
     throw new ApexAuthOptionsError('cache', 'must be false or { ttlMs, maxEntries }');
   }
-  const ttlMs = cache.ttlMs ?? DEFAULT_CACHE.ttlMs;
-  const maxEntries = cache.maxEntries ?? DEFAULT_CACHE.maxEntries;
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new ApexAuthOptionsError('cache.ttlMs', 'must be a number of milliseconds above 0');
-  }
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new ApexAuthOptionsError('cache.maxEntries', 'must be a whole number ≥ 1');
-  }
+  const ttlMs = checkNumberOption(cache.ttlMs ?? DEFAULT_CACHE.ttlMs, 'cache.ttlMs', {
+    min: 0,
+    aboveMin: true,
+    unit: 'milliseconds',
+  });
+  const maxEntries = checkNumberOption(
+    cache.maxEntries ?? DEFAULT_CACHE.maxEntries,
+    'cache.maxEntries',
+    {
+      min: 1,
+      integer: true,
+    },
+  );
   return {
     ttlMs,
     maxEntries,
@@ -205,17 +203,11 @@ function resolveLogin(login: ApexAuthModuleOptions['login']): ResolvedApexAuthOp
     throw new ApexAuthOptionsError('login', 'must be an object');
   }
   const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
-  if (
-    typeof minFailureMs !== 'number' ||
-    !Number.isFinite(minFailureMs) ||
-    minFailureMs < 0 ||
-    minFailureMs > MAX_MIN_FAILURE_MS
-  ) {
-    throw new ApexAuthOptionsError(
-      'login.minFailureMs',
-      `must be a number of milliseconds from 0 to ${MAX_MIN_FAILURE_MS}`,
-    );
-  }
+  checkNumberOption(minFailureMs, 'login.minFailureMs', {
+    min: 0,
+    max: MAX_MIN_FAILURE_MS,
+    unit: 'milliseconds',
+  });
   if (limits === false) return { limits: false, minFailureMs };
   if (typeof limits !== 'object' || limits === null) {
     throw new ApexAuthOptionsError(
@@ -257,20 +249,13 @@ function resolveLimit(
   if (typeof limit !== 'object' || limit === null)
     throw new ApexAuthOptionsError(option, 'must be false or { maxFailures, windowMs, blockMs }');
   const resolved = { ...defaults, ...limit };
-  if (!Number.isSafeInteger(resolved.maxFailures) || resolved.maxFailures < 1) {
-    throw new ApexAuthOptionsError(`${option}.maxFailures`, 'must be a whole number ≥ 1');
-  }
+  checkNumberOption(resolved.maxFailures, `${option}.maxFailures`, { min: 1, integer: true });
   for (const key of ['windowMs', 'blockMs'] as const) {
-    if (
-      typeof resolved[key] !== 'number' ||
-      !Number.isFinite(resolved[key]) ||
-      resolved[key] <= 0
-    ) {
-      throw new ApexAuthOptionsError(
-        `${option}.${key}`,
-        'must be a number of milliseconds above 0',
-      );
-    }
+    checkNumberOption(resolved[key], `${option}.${key}`, {
+      min: 0,
+      aboveMin: true,
+      unit: 'milliseconds',
+    });
   }
   return resolved;
 }
