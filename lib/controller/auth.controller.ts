@@ -46,6 +46,8 @@ import { toTokenResponse, type TokenResponse } from './token-response.js';
 const validation = new ValidationPipe({
   whitelist: true,
   forbidUnknownValues: true,
+  // One message per field: "username should not be empty", not every rule it also breaks.
+  stopAtFirstError: true,
   validationError: { target: false, value: false },
 });
 
