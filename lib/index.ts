@@ -1,4 +1,5 @@
 export {
+  APEX_AUTH_LOGIN_STORAGE,
   APEX_AUTH_PERMISSIONS,
   APEX_AUTH_PUBLIC,
   APEX_AUTH_RESOLVED_OPTIONS,
@@ -23,11 +24,18 @@ export type {
   JwtClaimsOptions,
   JwtVerificationOptions,
 } from './jwt/jwt-verification.options.js';
+export {
+  LoginAttemptLimiter,
+  TooManyLoginAttemptsException,
+  type LoginLimitSettings,
+} from './login-limits/login-attempt.limiter.js';
+export type { FailedLoginLimit, LoginLimitsOptions } from './login-limits/login-limits.options.js';
 export { MODULE_OPTIONS_TOKEN as APEX_AUTH_MODULE_OPTIONS } from './module/apex-auth.module-definition.js';
 export { ApexAuthModule } from './module/apex-auth.module.js';
 export type {
   ApexAuthModuleExtras,
   ApexAuthModuleOptions,
+  LoginOptions,
   PermissionSyncOptions,
   ResolvedApexAuthOptions,
   UserCacheOptions,

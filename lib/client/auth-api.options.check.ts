@@ -1,4 +1,5 @@
-import { ApexAuthOptionsError, checkNumberOption } from '../errors/index.js';
+import { ApexAuthOptionsError } from '../errors/index.js';
+import { checkNumberOption } from '../errors/number-option.js';
 import { PermissionSchema } from '../permissions/index.js';
 import type {
   AdminCredentials,

@@ -136,8 +136,9 @@ export class AuthController {
     attempt: () => Promise<TokenSet>,
   ): Promise<TokenResponse> {
     const started = Date.now();
+    let release: (() => void) | undefined;
     try {
-      await this.limiter.assertAllowed(username, request.ip);
+      release = await this.limiter.assertAllowed(username, request.ip);
       return toTokenResponse(await attempt());
     } catch (error) {
       if (error instanceof TooManyLoginAttemptsException) {
@@ -161,9 +162,13 @@ export class AuthController {
       }
       if (!(error instanceof AuthServiceError)) throw error;
       await this.limiter.recordFailure(username, request.ip);
+      // Counted: the next attempt sees this failure, so it no longer holds a place.
+      release?.();
       const wait = this.options.login.minFailureMs - (Date.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       throw new UnauthorizedException(refusal);
+    } finally {
+      release?.();
     }
   }
 

@@ -1,5 +1,4 @@
 export { ApexAuthOptionsError } from './apex-auth-options.error.js';
-export { checkNumberOption, type NumberRange } from './number-option.js';
 export {
   AuthServiceConflictError,
   AuthServiceError,

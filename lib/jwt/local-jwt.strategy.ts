@@ -36,10 +36,19 @@ export function createLocalJwtStrategy(
         // jsonwebtoken takes a KeyObject; passport-jwt's types only know strings
         // and Buffers, which jsonwebtoken would re-import on every verify.
         const key = keys.keyFor(header) as unknown as Buffer | Promise<Buffer>;
-        if (key instanceof Promise) key.then((found) => done(null, found), done);
-        else done(null, key);
+        if (key instanceof Promise) key.then((found) => verifyWith(found), done);
+        else verifyWith(key);
       } catch (error) {
         done(error);
+      }
+      // `done` runs jsonwebtoken's verify, which throws (rather than calling back)
+      // on a signed payload such as `null`: a refusal, in the sync and async path alike.
+      function verifyWith(key: Buffer): void {
+        try {
+          done(null, key);
+        } catch (error) {
+          done(error);
+        }
       }
     },
     // passport-jwt overwrites these three inside jsonWebTokenOptions with its

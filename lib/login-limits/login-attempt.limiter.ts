@@ -28,30 +28,69 @@ export class TooManyLoginAttemptsException extends ThrottlerException {
  *
  * Usernames are stored hashed: a shared storage (Redis) then holds no list of
  * who tried to log in.
+ *
+ * A failure is only counted once the auth-service has answered, so attempts
+ * that run at the same time would all pass the check before any of them is
+ * counted: a burst of parallel guesses would escape the limit. Attempts in
+ * flight are therefore capped (per process) at the limit itself.
  */
 export class LoginAttemptLimiter {
+  /** Attempts under way per key, in this process. */
+  private readonly inFlight = new Map<string, number>();
+
   /** @param storage - absent only when both limits are off */
   constructor(
     private readonly storage: ThrottlerStorage | undefined,
     private readonly settings: LoginLimitSettings,
   ) {}
 
-  /** @throws TooManyLoginAttemptsException while the username or address is blocked */
-  async assertAllowed(username: string | undefined, ip: string | undefined): Promise<void> {
+  /**
+   * Admits one attempt.
+   *
+   * @returns a function to call once the attempt is over (after `recordFailure` when it failed)
+   * @throws TooManyLoginAttemptsException while the username or address is blocked, or
+   *   while as many attempts as its limit allows failures are already under way
+   */
+  async assertAllowed(
+    username: string | undefined,
+    ip: string | undefined,
+  ): Promise<() => void> {
     const storage = this.storage;
-    if (storage === undefined) return;
-    for (const [key, limit] of this.keys(username, ip)) {
-      const marker = await storage.increment(
-        `${key}:blocked`,
-        CHECK_HIT_TTL_MS,
-        Number.MAX_SAFE_INTEGER,
-        limit.blockMs,
-        THROTTLER_NAME,
-      );
-      if (marker.isBlocked) {
-        throw new TooManyLoginAttemptsException(Math.max(1, marker.timeToBlockExpire));
-      }
+    if (storage === undefined) return () => undefined;
+    const keys = this.keys(username, ip);
+    // Reserved before the first await, so that parallel attempts see each other.
+    if (keys.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit.maxFailures)) {
+      throw new TooManyLoginAttemptsException(1);
     }
+    for (const [key] of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const [key] of keys) {
+        const left = (this.inFlight.get(key) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(key, left);
+        else this.inFlight.delete(key);
+      }
+    };
+    try {
+      for (const [key, limit] of keys) {
+        const marker = await storage.increment(
+          `${key}:blocked`,
+          CHECK_HIT_TTL_MS,
+          Number.MAX_SAFE_INTEGER,
+          limit.blockMs,
+          THROTTLER_NAME,
+        );
+        if (marker.isBlocked) {
+          throw new TooManyLoginAttemptsException(Math.max(1, marker.timeToBlockExpire));
+        }
+      }
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
   }
 
   /** Counts one failure; blocks what passed its limit. */

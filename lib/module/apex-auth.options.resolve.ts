@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { ApexAuthOptionsError, checkNumberOption } from '../errors/index.js';
+import { ApexAuthOptionsError } from '../errors/index.js';
+import { checkNumberOption } from '../errors/number-option.js';
 import { JwksKeySource, type JwksFetcher } from '../jwt/jwks-key-source.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
