@@ -1,0 +1,122 @@
+import { ApexAuthOptionsError, PermissionField, type ApexAuthModuleOptions } from '@apex/nest-auth';
+import { Logger } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { resolveApexAuthOptions } from '../../lib/module/apex-auth.options.resolve.js';
+
+class Perms {
+  @PermissionField({ label: 'Edit', default: false })
+  canEdit!: boolean;
+}
+
+const base: ApexAuthModuleOptions = { baseUrl: 'http://auth:8000', serviceName: 'shop' };
+const context = {
+  logger: new Logger('test'),
+  fetchJwks: () => Promise.reject(new Error('not in this test')),
+};
+const resolve = (options: Partial<ApexAuthModuleOptions>) =>
+  resolveApexAuthOptions({ ...base, ...options } as ApexAuthModuleOptions, context);
+const refusal = (options: Partial<ApexAuthModuleOptions>): string => {
+  try {
+    resolve(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApexAuthOptionsError);
+    return (error as Error).message;
+  }
+  throw new Error('accepted');
+};
+
+describe('resolveApexAuthOptions', () => {
+  it('applies the defaults', () => {
+    const resolved = resolve({});
+    expect(resolved.sync).toBe(false);
+    expect(resolved.cache).toEqual({
+      ttlMs: 60_000,
+      maxEntries: 10_000,
+      negativeTtlMs: 5_000,
+      negativeMaxEntries: 1_000,
+    });
+    expect(resolved.login.minFailureMs).toBe(250);
+    expect(resolved.login.limits).toMatchObject({
+      perUsername: { maxFailures: 5, windowMs: 900_000, blockMs: 900_000 },
+      perIp: { maxFailures: 20, windowMs: 900_000, blockMs: 900_000 },
+    });
+    expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it('turns the sync on when admin and permissions are given, and never modifies the caller object', () => {
+    const options = { ...base, permissions: Perms, admin: { username: 'a', password: 'b' } };
+    const copy = structuredClone({ ...options, permissions: undefined });
+    expect(resolveApexAuthOptions(options, context).sync).toEqual({
+      onError: 'fail',
+      retryForMs: 30_000,
+    });
+    expect({ ...options, permissions: undefined }).toEqual(copy);
+    expect(
+      resolve({
+        permissions: Perms,
+        admin: { token: () => 't' },
+        syncPermissions: { onError: 'warn', retryForMs: 0 },
+      }).sync,
+    ).toEqual({
+      onError: 'warn',
+      retryForMs: 0,
+    });
+  });
+
+  it('keeps partial login limits on their defaults and turns them off on request', () => {
+    const resolved = resolve({
+      login: { limits: { perUsername: { maxFailures: 3 } as never, perIp: false } },
+    });
+    expect(resolved.login.limits).toMatchObject({
+      perUsername: { maxFailures: 3, windowMs: 900_000 },
+      perIp: false,
+    });
+    expect(resolve({ login: { limits: false, minFailureMs: 0 } }).login).toEqual({
+      limits: false,
+      minFailureMs: 0,
+    });
+  });
+
+  it('refuses bad values, naming the option', () => {
+    expect(refusal({ cache: { ttlMs: 0 } })).toBe(
+      'cache.ttlMs: must be a number of milliseconds above 0',
+    );
+    expect(refusal({ cache: { maxEntries: 1.5 } })).toBe(
+      'cache.maxEntries: must be a whole number ≥ 1',
+    );
+    expect(refusal({ login: { minFailureMs: 60_000 } })).toBe(
+      'login.minFailureMs: must be a number of milliseconds from 0 to 5000',
+    );
+    expect(
+      refusal({ login: { limits: { perIp: { maxFailures: 0, windowMs: 1, blockMs: 1 } } } }),
+    ).toBe('login.limits.perIp.maxFailures: must be a whole number ≥ 1');
+    expect(refusal({ login: { limits: { storage: {} as never } } })).toBe(
+      'login.limits.storage: must be a @nestjs/throttler ThrottlerStorage',
+    );
+    expect(refusal({ syncPermissions: true })).toBe(
+      'syncPermissions: is on, but there is no `permissions` schema to sync',
+    );
+    expect(refusal({ permissions: Perms, syncPermissions: true })).toMatch(
+      /^syncPermissions: is on, but `admin` is not set/,
+    );
+    expect(
+      refusal({
+        permissions: Perms,
+        admin: { token: () => 't' },
+        syncPermissions: { retryForMs: -1 },
+      }),
+    ).toBe('syncPermissions.retryForMs: must be a number of milliseconds ≥ 0');
+    expect(refusal({ jwt: { secret: 's'.repeat(32), clockToleranceSeconds: 301 } })).toBe(
+      'jwt.clockToleranceSeconds: must be a number of seconds from 0 to 300',
+    );
+    expect(refusal({ jwt: {} as never })).toBe(
+      'jwt: needs one key source: secret, publicKey or jwksUri',
+    );
+    expect(refusal({ jwt: { jwksUri: 'file:///etc/passwd' } })).toBe(
+      'jwt.jwksUri: must be an absolute http(s) URL',
+    );
+    expect(refusal({ jwt: { secret: 's'.repeat(32), issuer: [] } })).toBe(
+      'jwt.issuer: must be a non-empty string or array of them',
+    );
+  });
+});
