@@ -13,6 +13,8 @@ export interface AuthServiceCall {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path segments after the base URL, each percent-encoded here (`['services', name, 'users']`). */
   path: readonly string[];
+  /** A query string, already encoded, without the `?` (the configured JWKS URL may have one). */
+  query?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   bearer?: string;
   /** Sent as `application/x-www-form-urlencoded`. */
@@ -117,8 +119,9 @@ export class AuthServiceHttp {
       data = JSON.stringify(call.json);
     }
     if (call.bearer !== undefined) headers['Authorization'] = `Bearer ${call.bearer}`;
+    const path = call.path.map((segment) => encodeURIComponent(segment)).join('/');
     return {
-      url: `${this.baseUrl}/${call.path.map((segment) => encodeURIComponent(segment)).join('/')}`,
+      url: `${this.baseUrl}/${path}${call.query ? `?${call.query}` : ''}`,
       allowAbsoluteUrls: true,
       method: call.method,
       headers,

@@ -51,10 +51,7 @@ export class LoginAttemptLimiter {
    * @throws TooManyLoginAttemptsException while the username or address is blocked, or
    *   while as many attempts as its limit allows failures are already under way
    */
-  async assertAllowed(
-    username: string | undefined,
-    ip: string | undefined,
-  ): Promise<() => void> {
+  async assertAllowed(username: string | undefined, ip: string | undefined): Promise<() => void> {
     const storage = this.storage;
     if (storage === undefined) return () => undefined;
     const keys = this.keys(username, ip);

@@ -30,6 +30,8 @@ const resolvedOptions: Provider = {
           operation: 'jwks',
           method: 'GET',
           path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
+          // The configured URL, query included (`?appid=` and the like), and no other.
+          query: url.search.slice(1),
         }),
     }),
 };

@@ -1,0 +1,181 @@
+import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
+import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call, show, type Answer } from '../e2e/fixtures/http.js';
+import { shopSeed } from '../e2e/fixtures/seed.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { expectUnauthorized, upstreamCalls } from './fixtures/security.js';
+
+const ISSUER = 'https://auth.apex.test';
+const now = (): number => Math.floor(Date.now() / 1000);
+
+describe.each(PLATFORMS)('claims on %s', (platform) => {
+  let emulator: AuthServiceEmulator;
+  /** Default claims checks. */
+  let plain: RunningApp;
+  /** `issuer` and `audience` configured. */
+  let strict: RunningApp;
+  /** `clockToleranceSeconds: 30`. */
+  let tolerant: RunningApp;
+  const products = (app: RunningApp, token: string): Promise<Answer> =>
+    call(`${app.url}/products`, { token });
+  /** A token of `editor` signed with the emulator's key, with exactly these claims. */
+  const token = (claims: Record<string, unknown>): string =>
+    emulator.signToken({ sub: 'editor', iat: now(), jti: String(Math.random()), ...claims });
+
+  beforeAll(async () => {
+    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
+    const start = (jwt: Partial<JwtVerificationOptions>) =>
+      startApp(
+        platform,
+        shopAuth(emulator.url, {
+          syncPermissions: false,
+          jwt: { secret: emulator.hmacSecret!, ...jwt } as JwtVerificationOptions,
+        }),
+      );
+    [plain, strict, tolerant] = await Promise.all([
+      start({}),
+      start({ issuer: ISSUER, audience: ['shop', 'shop-admin'] }),
+      start({ clockToleranceSeconds: 30 }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.close(), strict?.close(), tolerant?.close()]);
+    await emulator?.stop();
+  });
+  beforeEach(() => emulator.resetCounters());
+
+  describe('exp', () => {
+    it('refuses a token without exp (jsonwebtoken alone would accept it), locally', async () => {
+      expectUnauthorized(await products(plain, token({})), 'invalid token');
+      expectUnauthorized(await products(tolerant, token({})), 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it.each([
+      ['a string', String(now() + 3600)],
+      ['null', null],
+      ['an object', { value: now() + 3600 }],
+      ['a number in a string with spaces', ` ${now() + 3600} `],
+    ])('refuses exp that is %s, locally', async (_what, exp) => {
+      expectUnauthorized(await products(plain, token({ exp })), 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it("refuses an expired token as 'token expired', locally", async () => {
+      const answer = await products(plain, emulator.issueToken('editor', { ttlSeconds: -1 }));
+      expectUnauthorized(answer, 'token expired');
+      expect(answer.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('accepts a token that expires in the future', async () => {
+      const answer = await products(plain, token({ exp: now() + 60 }));
+      expect(answer.status, show(answer)).toBe(200);
+    });
+  });
+
+  describe('nbf', () => {
+    it('refuses a token that is not valid yet, locally', async () => {
+      const answer = await products(plain, token({ exp: now() + 3600, nbf: now() + 60 }));
+      expectUnauthorized(answer, 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('refuses a non-numeric nbf, locally', async () => {
+      const answer = await products(plain, token({ exp: now() + 3600, nbf: 'yesterday' }));
+      expectUnauthorized(answer, 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('accepts a token whose nbf has passed', async () => {
+      const answer = await products(plain, token({ exp: now() + 3600, nbf: now() - 5 }));
+      expect(answer.status, show(answer)).toBe(200);
+    });
+  });
+
+  describe('iss and aud (configured)', () => {
+    const exp = (): number => now() + 3600;
+
+    it('accepts the configured issuer with any of the configured audiences', async () => {
+      for (const aud of ['shop', 'shop-admin', ['billing', 'shop']]) {
+        const answer = await products(strict, token({ exp: exp(), iss: ISSUER, aud }));
+        expect(answer.status, `${JSON.stringify(aud)}: ${show(answer)}`).toBe(200);
+      }
+    });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['no iss', { aud: 'shop' }],
+      ['another iss', { iss: 'https://evil.test', aud: 'shop' }],
+      ['an iss that only starts like the right one', { iss: `${ISSUER}.evil.test`, aud: 'shop' }],
+      ['iss as an array', { iss: [ISSUER], aud: 'shop' }],
+      ['no aud', { iss: ISSUER }],
+      ['another aud', { iss: ISSUER, aud: 'billing' }],
+      ['an aud that differs in case', { iss: ISSUER, aud: 'SHOP' }],
+      ['an empty aud list', { iss: ISSUER, aud: [] }],
+    ])('refuses a token with %s, locally', async (_what, claims) => {
+      const answer = await products(strict, token({ exp: exp(), ...claims }));
+      expectUnauthorized(answer, 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('does not check iss or aud when they are not configured', async () => {
+      const answer = await products(plain, token({ exp: exp(), iss: 'anyone', aud: 'anything' }));
+      expect(answer.status, show(answer)).toBe(200);
+    });
+  });
+
+  describe('clockToleranceSeconds', () => {
+    it('default 0: a token expired 10 s ago is expired', async () => {
+      const answer = await products(plain, token({ exp: now() - 10 }));
+      expectUnauthorized(answer, 'token expired');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('30: a token expired 10 s ago passes local verification', async () => {
+      const answer = await products(tolerant, token({ exp: now() - 10 }));
+      // Through the local checks to the user lookup, where the emulator (no leeway) refuses it.
+      expect(emulator.requestCount('user')).toBe(1);
+      expectUnauthorized(answer, 'invalid token');
+    });
+
+    it('30: a token expired 40 s ago is still expired', async () => {
+      expectUnauthorized(await products(tolerant, token({ exp: now() - 40 })), 'token expired');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
+
+    it('30: a token valid from 10 s in the future is accepted; default 0 refuses it', async () => {
+      const early = token({ exp: now() + 3600, nbf: now() + 10 });
+      expectUnauthorized(await products(plain, early), 'invalid token');
+      expect(upstreamCalls(emulator, [])).toBe(0);
+      const answer = await products(tolerant, early);
+      expect(answer.status, show(answer)).toBe(200);
+    });
+
+    it.each([
+      [301, true],
+      [3600, true],
+      [-1, true],
+      [Number.NaN, true],
+      [Number.POSITIVE_INFINITY, true],
+      ['30', true],
+      [300, false],
+    ])('%s seconds: refused at startup = %s', async (seconds, refused) => {
+      const starting = startApp(
+        platform,
+        shopAuth(emulator.url, {
+          syncPermissions: false,
+          jwt: { secret: emulator.hmacSecret!, clockToleranceSeconds: seconds as number },
+        }),
+      );
+      if (refused) {
+        await expect(starting).rejects.toBeInstanceOf(ApexAuthOptionsError);
+        await expect(starting).rejects.toThrow(
+          /^jwt\.clockToleranceSeconds: must be a number of seconds from 0 to 300/,
+        );
+      } else {
+        await (await starting).close();
+      }
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import { AuthenticatedUserResolver } from '@apex/nest-auth';
+import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call, show, type Answer } from '../e2e/fixtures/http.js';
+import { PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { expectUnauthorized } from './fixtures/security.js';
+
+const MODES = [
+  { name: 'remote', local: false },
+  { name: 'local HS256', local: true },
+];
+
+describe.each(PLATFORMS)('logout on %s', (platform) => {
+  describe.each(MODES)('$name', ({ local }) => {
+    let emulator: AuthServiceEmulator;
+    let app: RunningApp;
+    let resolver: AuthenticatedUserResolver;
+    const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
+    const logout = (token?: string): Promise<Answer> =>
+      call(`${app.url}/auth/logout`, { method: 'POST', token });
+    const loginAs = async (user: 'editor' | 'viewer'): Promise<string> => {
+      const answer = await call(`${app.url}/auth/login`, {
+        method: 'POST',
+        form: { username: user, password: PASSWORDS[user] },
+      });
+      expect(answer.status, show(answer)).toBe(200);
+      return answer.body.access_token as string;
+    };
+    const cachedUsernames = (): string[] => resolver.cachedUsers().map((user) => user.username);
+
+    beforeAll(async () => {
+      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
+      app = await startApp(
+        platform,
+        shopAuth(emulator.url, {
+          syncPermissions: false,
+          jwt: local ? { secret: emulator.hmacSecret! } : undefined,
+        }),
+      );
+      resolver = app.app.get(AuthenticatedUserResolver);
+    });
+    afterAll(async () => {
+      await app?.close();
+      await emulator?.stop();
+    });
+    beforeEach(() => emulator.resetCounters());
+
+    it('evicts the token: a revoked token served from the cache is refused after logout', async () => {
+      const token = await loginAs('editor');
+      expect((await products(token)).status).toBe(200);
+      expect(resolver.cached(token)?.username).toBe('editor');
+      expect(cachedUsernames()).toContain('editor');
+      // Revoked upstream (a stolen token reported): the cache still vouches for it...
+      emulator.revokeToken(token);
+      const cached = await products(token);
+      expect(cached.status, show(cached)).toBe(200);
+      expect(emulator.requestCount('user')).toBe(1);
+      // ...until its owner logs out.
+      const out = await logout(token);
+      expect(out.status, show(out)).toBe(204);
+      expect(out.text).toBe('');
+      expect(resolver.cached(token)).toBeUndefined();
+      expect(cachedUsernames()).not.toContain('editor');
+      expectUnauthorized(await products(token), 'invalid token');
+      expect(emulator.requestCount('user')).toBe(2);
+    });
+
+    it('asks the auth-service again for a logged-out token that is still valid', async () => {
+      const token = await loginAs('viewer');
+      expect((await products(token)).status).toBe(200);
+      expect(emulator.requestCount('user')).toBe(1);
+      expect((await logout(token)).status).toBe(204);
+      expect((await products(token)).status).toBe(200);
+      expect(emulator.requestCount('user')).toBe(2);
+    });
+
+    it("evicts only the caller's token, not other sessions of the same user", async () => {
+      const [first, second] = [await loginAs('editor'), await loginAs('editor')];
+      expect(first).not.toBe(second);
+      expect((await products(first)).status).toBe(200);
+      expect((await products(second)).status).toBe(200);
+      expect((await logout(first)).status).toBe(204);
+      expect(resolver.cached(first)).toBeUndefined();
+      expect(resolver.cached(second)?.username).toBe('editor');
+    });
+
+    it('needs a valid token', async () => {
+      expectUnauthorized(await logout(), 'missing token');
+      expectUnauthorized(await logout('not.a.jwt'), 'invalid token');
+      const expired = emulator.issueToken('editor', { ttlSeconds: -5 });
+      expectUnauthorized(await logout(expired), 'token expired');
+    });
+  });
+});
