@@ -3,7 +3,6 @@ import {
   HttpException,
   Inject,
   Injectable,
-  ServiceUnavailableException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
@@ -18,7 +17,7 @@ import {
   APEX_AUTH_STRATEGY,
 } from '../apex-auth.constants.js';
 import type { AdminRole } from '../decorators/admin-roles.decorator.js';
-import { AuthServiceError, AuthServiceUnavailableError } from '../errors/index.js';
+import { AuthServiceError } from '../errors/index.js';
 import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
 import {
   unmetRequirement,
@@ -30,10 +29,8 @@ import { AuthenticationFailure } from './authentication-failure.js';
 import { readBearerToken } from './bearer-token.js';
 import { httpRequestOf, httpResponseOf, type HttpRequestLike } from './http-request.js';
 import { rememberRequestToken } from './request-token.js';
+import { serviceUnavailable } from './service-unavailable.js';
 import { runStrategy } from './run-strategy.js';
-
-/** Seconds a caller is told to wait when the auth-service did not say. */
-const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Authenticates the caller's bearer token and enforces `@Public()`,
@@ -151,10 +148,9 @@ export class ApexAuthGuard implements CanActivate {
 
   /** A `503` with `Retry-After`: the auth-service could not judge the token. */
   protected unavailable(context: ExecutionContext, error: AuthServiceError): HttpException {
-    const retryAfter =
-      error instanceof AuthServiceUnavailableError ? error.retryAfterSeconds : undefined;
-    this.setHeader(context, 'Retry-After', String(retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS));
-    return new ServiceUnavailableException('auth-service unavailable');
+    const { exception, retryAfterSeconds } = serviceUnavailable(error);
+    this.setHeader(context, 'Retry-After', String(retryAfterSeconds));
+    return exception;
   }
 
   private setHeader(context: ExecutionContext, name: string, value: string): void {

@@ -10,7 +10,6 @@ import {
   Query,
   Req,
   Res,
-  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
   ValidationPipe,
@@ -22,6 +21,7 @@ import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
 import type { HttpRequestLike } from '../auth/http-request.js';
+import { serviceUnavailable } from '../auth/service-unavailable.js';
 import { AuthApi } from '../client/index.js';
 import { AuthToken } from '../decorators/auth-token.decorator.js';
 import { CurrentUser } from '../decorators/current-user.decorator.js';
@@ -149,12 +149,9 @@ export class AuthController {
         error instanceof AuthServiceUnavailableError ||
         error instanceof AuthServicePayloadError
       ) {
-        this.setHeader(
-          response,
-          'Retry-After',
-          String(error instanceof AuthServiceUnavailableError ? (error.retryAfterSeconds ?? 5) : 5),
-        );
-        throw new ServiceUnavailableException('auth-service unavailable');
+        const { exception, retryAfterSeconds } = serviceUnavailable(error);
+        this.setHeader(response, 'Retry-After', String(retryAfterSeconds));
+        throw exception;
       }
       if (error instanceof ApexAuthOptionsError) {
         // The route exists on every registration; without an OAuth client it has nothing to do.
