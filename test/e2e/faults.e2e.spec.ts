@@ -1,14 +1,11 @@
-import { AuthServiceEmulator, type EmulatorFault } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from './fixtures/capturing-logger.js';
 import { call, show, type Answer } from './fixtures/http.js';
-import { shopSeed } from './fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from './fixtures/start-app.js';
-
-const MODES = [
-  { name: 'remote', local: false },
-  { name: 'local HS256', local: true },
-];
+import { JWKS_DOWN_AT_STARTUP } from './fixtures/jwks-down.js';
+import { useShopApp } from './fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
+import { inMode, MODES } from './fixtures/verification-modes.js';
 
 function expectUnavailable(answer: Answer, retryAfter = '5'): void {
   expect(answer.status, show(answer)).toBe(503);
@@ -17,28 +14,22 @@ function expectUnavailable(answer: Answer, retryAfter = '5'): void {
 }
 
 describe.each(PLATFORMS)('auth-service faults on %s', (platform) => {
-  describe.each(MODES)('$name verification', ({ local }) => {
+  describe.each([MODES.remote, MODES.localHs256])('$name verification', (mode) => {
+    const { local } = mode;
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          timeoutMs: 300,
-          jwt: local ? { secret: emulator.hmacSecret! } : undefined,
-          // Every fault on its own here; the breaker has its own tests below.
-          circuitBreaker: false,
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(mode, {
+        syncPermissions: false,
+        timeoutMs: 300,
+        // Every fault on its own here; the breaker has its own tests below.
+        circuitBreaker: false,
+      }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
     afterEach(() => emulator.clearFaults());
 
@@ -151,22 +142,18 @@ describe.each(PLATFORMS)('auth-service faults on %s', (platform) => {
       return call(`${app.url}/products`, { token });
     };
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
+    useShopApp(
+      platform,
+      {
+        auth: () => ({
           syncPermissions: false,
           timeoutMs: 300,
           circuitBreaker: { failureThreshold: 3, resetAfterMs: 800 },
         }),
-        { logger },
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+        app: { logger },
+      },
+      (shop) => ({ emulator, app } = shop),
+    );
 
     it('fails fast once open, keeps cached tokens working, and closes after a good probe', async () => {
       const cached = emulator.issueToken('viewer');
@@ -206,25 +193,7 @@ describe.each(PLATFORMS)('auth-service faults on %s', (platform) => {
   describe('JWKS unavailable at startup', () => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({
-        seed: shopSeed(),
-        signing: { algorithm: 'RS256' },
-      });
-      emulator.fail({ kind: 'status', status: 503 }, { endpoints: ['jwks'] });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          timeoutMs: 300,
-          jwt: { jwksUri: emulator.jwksUri },
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(platform, JWKS_DOWN_AT_STARTUP, (shop) => ({ emulator, app } = shop));
 
     it('starts, answers 503 rather than 401 while it has no key, and recovers soon after', async () => {
       expect(emulator.requestCount('jwks')).toBeGreaterThan(0);

@@ -1,8 +1,9 @@
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from './fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from './fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from './fixtures/start-app.js';
+import { OAUTH_CLIENT, PASSWORDS } from './fixtures/seed.js';
+import { useShopApp, useShopEmulator } from './fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
 
 const TOKEN_RESPONSE = { access_token: expect.any(String), token_type: 'Bearer' };
 
@@ -19,17 +20,11 @@ describe.each(PLATFORMS)('login routes on %s', (platform) => {
   const login = (body: { form?: Record<string, string>; json?: unknown }): Promise<Answer> =>
     call(`${app.url}/auth/login`, { method: 'POST', ...body });
 
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(
-      platform,
-      shopAuth(emulator.url, { oauthClient: OAUTH_CLIENT, syncPermissions: false }),
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-  });
+  useShopApp(
+    platform,
+    { auth: () => ({ oauthClient: OAUTH_CLIENT, syncPermissions: false }) },
+    (shop) => ({ emulator, app } = shop),
+  );
   beforeEach(() => emulator.resetCounters());
   afterEach(() => emulator.clearFaults());
 
@@ -248,24 +243,15 @@ describe.each(PLATFORMS)('login routes on %s', (platform) => {
 
 describe.each(PLATFORMS)('login controller options on %s', (platform) => {
   let emulator: AuthServiceEmulator;
-  const apps: RunningApp[] = [];
-  const start = async (...args: Parameters<typeof shopAuth>): Promise<RunningApp> => {
-    const app = await startApp(platform, shopAuth(...args));
-    apps.push(app);
-    return app;
-  };
+  const start = useShopEmulator(
+    platform,
+    { refreshTokens: true },
+    (started) => (emulator = started),
+  );
   const form = { username: 'editor', password: PASSWORDS.editor };
 
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed(), refreshTokens: true });
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await emulator?.stop();
-  });
-
   it("controller: { path: 'account' } mounts the routes at /account", async () => {
-    const app = await start(emulator.url, {
+    const app = await start({
       controller: { path: 'account' },
       syncPermissions: false,
     });
@@ -282,7 +268,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
   });
 
   it('controller: false mounts no routes', async () => {
-    const app = await start(emulator.url, { controller: false, syncPermissions: false });
+    const app = await start({ controller: false, syncPermissions: false });
     for (const [method, path] of [
       ['POST', '/auth/login'],
       ['POST', '/auth/login/code'],
@@ -300,7 +286,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
   });
 
   it('blocks a username with 429 after too many failed logins, even with the right password', async () => {
-    const app = await start(emulator.url, {
+    const app = await start({
       syncPermissions: false,
       login: {
         limits: {
@@ -327,7 +313,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
   });
 
   it('blocks a client address with 429 after too many failed logins', async () => {
-    const app = await start(emulator.url, {
+    const app = await start({
       syncPermissions: false,
       login: {
         limits: {
@@ -353,7 +339,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
   });
 
   it('passes refresh_token and expires_in through when the auth-service sends them', async () => {
-    const app = await start(emulator.url, { syncPermissions: false });
+    const app = await start({ syncPermissions: false });
     const answer = await call(`${app.url}/auth/login`, { method: 'POST', form });
     expect(answer.status, show(answer)).toBe(200);
     expect(answer.body).toEqual({

@@ -1,8 +1,9 @@
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { call, rawGet, show, type Answer } from './fixtures/http.js';
-import { shopSeed, type SeedUser } from './fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from './fixtures/start-app.js';
+import type { SeedUser } from './fixtures/seed.js';
+import { useShopApp } from './fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
 
 const ALL_DEFAULTS = { canView: true, canEdit: false, region: 'eu', maxDiscount: 0 };
 
@@ -32,14 +33,7 @@ describe.each(PLATFORMS)('routes on %s (remote verification)', (platform) => {
       token: user === undefined ? undefined : typeof user === 'string' ? token(user) : user.token,
     });
 
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(platform, shopAuth(emulator.url));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-  });
+  useShopApp(platform, {}, (shop) => ({ emulator, app } = shop));
   beforeEach(() => emulator.resetCounters());
 
   function expectUnauthorized(answer: Answer, reason: string): void {

@@ -1,7 +1,5 @@
-import type { JwtVerificationOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator, type AuthServiceEmulatorOptions } from '@apex/nest-auth/testing';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDelayProxy, type DelayProxy } from './fixtures/delay-proxy.js';
 import { call, show, type Answer } from './fixtures/http.js';
 import {
   claimsFor,
@@ -10,39 +8,11 @@ import {
   signRs256,
   unsignedToken,
 } from './fixtures/jwt.js';
-import { shopSeed } from './fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from './fixtures/start-app.js';
-
-interface Mode {
-  name: string;
-  /** Verifies tokens itself (a `jwt` option). */
-  local: boolean;
-  emulator: AuthServiceEmulatorOptions;
-  /** `undefined`: remote verification. */
-  jwt(emulator: AuthServiceEmulator): JwtVerificationOptions | undefined;
-}
-
-const MODES: Mode[] = [
-  {
-    name: 'local HS256 (secret)',
-    local: true,
-    emulator: {},
-    jwt: (emulator) => ({ secret: emulator.hmacSecret! }),
-  },
-  {
-    name: 'local RS256 (JWKS)',
-    local: true,
-    emulator: { signing: { algorithm: 'RS256' } },
-    jwt: (emulator) => ({ jwksUri: emulator.jwksUri }),
-  },
-  {
-    name: 'local RS256 (publicKey)',
-    local: true,
-    emulator: { signing: { algorithm: 'RS256' } },
-    jwt: (emulator) => ({ publicKey: emulator.publicKeyPem! }),
-  },
-  { name: 'remote', local: false, emulator: {}, jwt: () => undefined },
-];
+import type { LoopbackServer } from './fixtures/loopback.js';
+import { startProxy } from './fixtures/proxy.js';
+import { useShopApp, useShopEmulator, type ShopAuthOverrides } from './fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
+import { inMode, MODES } from './fixtures/verification-modes.js';
 
 /** Every upstream request but the JWKS (which local RS256 fetches at startup). */
 function upstreamCalls(emulator: AuthServiceEmulator): number {
@@ -54,23 +24,15 @@ function upstreamCalls(emulator: AuthServiceEmulator): number {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(PLATFORMS)('verification on %s', (platform) => {
-  describe.each(MODES)('$name', (mode) => {
+  describe.each(Object.values(MODES))('$name', (mode) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
     let jwksAtStartup = 0;
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ ...mode.emulator, seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, { jwt: mode.jwt(emulator), syncPermissions: false }),
-      );
+    useShopApp(platform, inMode(mode, { syncPermissions: false }), (shop) => {
+      ({ emulator, app } = shop);
       jwksAtStartup = emulator.requestCount('jwks');
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
     });
     beforeEach(() => emulator.resetCounters());
 
@@ -187,22 +149,11 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
 
   describe('cache settings', () => {
     let emulator: AuthServiceEmulator;
-    const apps: RunningApp[] = [];
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    });
-    afterAll(async () => {
-      await Promise.all(apps.map((app) => app.close()));
-      await emulator?.stop();
-    });
+    const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
     beforeEach(() => emulator.resetCounters());
 
-    async function start(overrides: Parameters<typeof shopAuth>[1]): Promise<RunningApp> {
-      const app = await startApp(
-        platform,
-        shopAuth(emulator.url, { syncPermissions: false, ...overrides }),
-      );
-      apps.push(app);
+    async function start(overrides: ShopAuthOverrides): Promise<RunningApp> {
+      const app = await startShopApp({ syncPermissions: false, ...overrides });
       emulator.resetCounters();
       return app;
     }
@@ -279,30 +230,24 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
 
   describe('coalescing behind a slow auth-service', () => {
     let emulator: AuthServiceEmulator;
-    let proxy: DelayProxy;
-    const apps: RunningApp[] = [];
+    let proxy: LoopbackServer;
+    const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
     beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      proxy = await startDelayProxy(emulator.url, 200);
+      proxy = await startProxy(emulator.url, { delayMs: 200 });
     });
     afterAll(async () => {
-      await Promise.all(apps.map((app) => app.close()));
       await proxy?.stop();
-      await emulator?.stop();
     });
 
     it.each([
       ['local HS256', true],
       ['remote', false],
     ])('%s: 10 concurrent first requests with one token, one lookup', async (_name, local) => {
-      const app = await startApp(
-        platform,
-        shopAuth(proxy.url, {
-          syncPermissions: false,
-          jwt: local ? { secret: emulator.hmacSecret! } : undefined,
-        }),
-      );
-      apps.push(app);
+      const app = await startShopApp({
+        baseUrl: proxy.url,
+        syncPermissions: false,
+        jwt: local ? { secret: emulator.hmacSecret! } : undefined,
+      });
       emulator.resetCounters();
       const token = emulator.issueToken('editor');
       const answers = await Promise.all(
@@ -314,11 +259,7 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
     });
 
     it('coalesces even with cache: false, and asks again for the next request', async () => {
-      const app = await startApp(
-        platform,
-        shopAuth(proxy.url, { syncPermissions: false, cache: false }),
-      );
-      apps.push(app);
+      const app = await startShopApp({ baseUrl: proxy.url, syncPermissions: false, cache: false });
       emulator.resetCounters();
       const token = emulator.issueToken('viewer');
       const answers = await Promise.all(
@@ -334,15 +275,11 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
   describe('issuer and audience', () => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({
-        seed: shopSeed(),
-        issuer: 'https://auth.apex.test',
-        audience: 'shop',
-      });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
+    useShopApp(
+      platform,
+      {
+        emulator: { issuer: 'https://auth.apex.test', audience: 'shop' },
+        auth: (emulator) => ({
           syncPermissions: false,
           jwt: {
             secret: emulator.hmacSecret!,
@@ -350,12 +287,9 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
             audience: ['shop', 'shop-admin'],
           },
         }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+      },
+      (shop) => ({ emulator, app } = shop),
+    );
 
     it('accepts a token with the configured iss and aud', async () => {
       const answer = await call(`${app.url}/products`, { token: emulator.issueToken('editor') });

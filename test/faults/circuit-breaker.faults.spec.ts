@@ -1,8 +1,10 @@
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../e2e/fixtures/seed.js';
+import { useShopApp } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
 import {
   expectUnauthorized,
   expectUnavailable,
@@ -12,35 +14,24 @@ import {
 
 const RESET_AFTER_MS = 500;
 
-const MODES = [
-  { name: 'remote', local: false },
-  { name: 'local HS256', local: true },
-];
-
 describe.each(PLATFORMS)('circuit breaker on %s', (platform) => {
-  describe.each(MODES)('$name', ({ local }) => {
+  describe.each([MODES.remote, MODES.localHs256])('$name', (mode) => {
+    const { local } = mode;
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          oauthClient: OAUTH_CLIENT,
-          timeoutMs: 300,
-          jwt: local ? { secret: emulator.hmacSecret! } : undefined,
-          circuitBreaker: { failureThreshold: 2, resetAfterMs: RESET_AFTER_MS },
-          login: { minFailureMs: 0 },
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(mode, {
+        syncPermissions: false,
+        oauthClient: OAUTH_CLIENT,
+        timeoutMs: 300,
+        circuitBreaker: { failureThreshold: 2, resetAfterMs: RESET_AFTER_MS },
+        login: { minFailureMs: 0 },
+      }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
     afterEach(() => emulator.clearFaults());
 

@@ -1,20 +1,20 @@
-import { AuthServiceEmulator, type EmulatorFault } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../e2e/fixtures/seed.js';
+import { useShopApp } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
 import {
   deadPort,
   expectUnauthorized,
   expectUnavailable,
-  startTrap,
-  type Trap,
+  useTrap,
 } from '../security/fixtures/security.js';
 
 describe.each(PLATFORMS)('remote verification against a failing auth-service on %s', (platform) => {
   let emulator: AuthServiceEmulator;
   let app: RunningApp;
-  let trap: Trap;
+  const trap = useTrap();
   const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
   const login = (): Promise<Answer> =>
     call(`${app.url}/auth/login`, {
@@ -22,12 +22,10 @@ describe.each(PLATFORMS)('remote verification against a failing auth-service on 
       form: { username: 'editor', password: PASSWORDS.editor },
     });
 
-  beforeAll(async () => {
-    trap = await startTrap();
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(
-      platform,
-      shopAuth(emulator.url, {
+  useShopApp(
+    platform,
+    {
+      auth: () => ({
         syncPermissions: false,
         oauthClient: OAUTH_CLIENT,
         timeoutMs: 300,
@@ -35,13 +33,9 @@ describe.each(PLATFORMS)('remote verification against a failing auth-service on 
         circuitBreaker: false,
         login: { limits: false, minFailureMs: 0 },
       }),
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-    await trap?.stop();
-  });
+    },
+    (shop) => ({ emulator, app } = shop),
+  );
   beforeEach(() => emulator.resetCounters());
   afterEach(() => emulator.clearFaults());
 
@@ -174,17 +168,18 @@ describe.each(PLATFORMS)('remote verification against a failing auth-service on 
 describe.each(PLATFORMS)('an auth-service nobody listens for on %s', (platform) => {
   let app: RunningApp;
   let emulator: AuthServiceEmulator;
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(
-      platform,
-      shopAuth(`http://127.0.0.1:${await deadPort()}`, { syncPermissions: false, timeoutMs: 300 }),
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-  });
+  useShopApp(
+    platform,
+    {
+      // The emulator only issues the tokens: the app's auth-service is a port nobody listens on.
+      auth: async () => ({
+        baseUrl: `http://127.0.0.1:${await deadPort()}`,
+        syncPermissions: false,
+        timeoutMs: 300,
+      }),
+    },
+    (shop) => ({ emulator, app } = shop),
+  );
 
   it('answers 503 with Retry-After for a token and for a login, fast', async () => {
     const started = performance.now();

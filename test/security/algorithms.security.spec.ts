@@ -1,12 +1,13 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from '../e2e/fixtures/capturing-logger.js';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
 import { foreignRsaPrivateKey, signHs256, signRs256 } from '../e2e/fixtures/jwt.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
+import { useShopApp, useShopEmulator } from '../e2e/fixtures/shop-suite.js';
 import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,
@@ -37,17 +38,11 @@ describe.each(PLATFORMS)('algorithms on %s', (platform) => {
     let app: RunningApp;
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, { syncPermissions: false, jwt: { secret: emulator.hmacSecret! } }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(MODES.localHs256, { syncPermissions: false }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
 
     it('accepts a token signed with the secret (the baseline the refusals are measured against)', async () => {
@@ -96,27 +91,14 @@ describe.each(PLATFORMS)('algorithms on %s', (platform) => {
     let pemApp: RunningApp;
     let jwksApp: RunningApp;
 
+    const start = useShopEmulator(
+      platform,
+      { signing: { algorithm: 'RS256' } },
+      (started) => (emulator = started),
+    );
     beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({
-        seed: shopSeed(),
-        signing: { algorithm: 'RS256' },
-      });
-      pemApp = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          jwt: { publicKey: emulator.publicKeyPem! },
-        }),
-      );
-      jwksApp = await startApp(
-        platform,
-        shopAuth(emulator.url, { syncPermissions: false, jwt: { jwksUri: emulator.jwksUri } }),
-      );
-    });
-    afterAll(async () => {
-      await pemApp?.close();
-      await jwksApp?.close();
-      await emulator?.stop();
+      pemApp = await start({ syncPermissions: false, jwt: { publicKey: emulator.publicKeyPem! } });
+      jwksApp = await start({ syncPermissions: false, jwt: { jwksUri: emulator.jwksUri } });
     });
     beforeEach(() => emulator.resetCounters());
 
@@ -191,20 +173,16 @@ describe.each(PLATFORMS)('algorithms on %s', (platform) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
+    useShopApp(
+      platform,
+      {
+        auth: (emulator) => ({
           syncPermissions: false,
           jwt: { secret: emulator.hmacSecret!, algorithms: ['HS384'] },
         }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+      },
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
 
     it("refuses an HS256 token signed with the right secret when only ['HS384'] is allowed", async () => {

@@ -1,9 +1,9 @@
 import { AuthenticatedUserResolver, type ApexAuthModuleOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { useShopEmulator } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
 import { expectUnauthorized, expectUnavailable, sleep } from './fixtures/security.js';
 
 /** The fields a cached user may have: the allow-list, nothing the upstream payload adds. */
@@ -21,26 +21,13 @@ const ALLOWED_FIELDS = [
 
 describe.each(PLATFORMS)('the cache of validated users (remote mode) on %s', (platform) => {
   let emulator: AuthServiceEmulator;
-  const apps: RunningApp[] = [];
-  const start = async (options: Partial<ApexAuthModuleOptions> = {}): Promise<RunningApp> => {
-    const app = await startApp(
-      platform,
-      shopAuth(emulator.url, { syncPermissions: false, circuitBreaker: false, ...options }),
-    );
-    apps.push(app);
-    return app;
-  };
+  const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
+  const start = (options: Partial<ApexAuthModuleOptions> = {}): Promise<RunningApp> =>
+    startShopApp({ syncPermissions: false, circuitBreaker: false, ...options });
   const products = (app: RunningApp, token: string): Promise<Answer> =>
     call(`${app.url}/products`, { token });
   const resolverOf = (app: RunningApp) => app.app.get(AuthenticatedUserResolver);
 
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await emulator?.stop();
-  });
   beforeEach(() => emulator.resetCounters());
   afterEach(() => emulator.clearFaults());
 

@@ -1,8 +1,8 @@
 import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
+import { useShopEmulator } from '../e2e/fixtures/shop-suite.js';
 import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
 import { expectUnauthorized, upstreamCalls } from './fixtures/security.js';
 
@@ -23,25 +23,18 @@ describe.each(PLATFORMS)('claims on %s', (platform) => {
   const token = (claims: Record<string, unknown>): string =>
     emulator.signToken({ sub: 'editor', iat: now(), jti: String(Math.random()), ...claims });
 
+  const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
   beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
     const start = (jwt: Partial<JwtVerificationOptions>) =>
-      startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          jwt: { secret: emulator.hmacSecret!, ...jwt } as JwtVerificationOptions,
-        }),
-      );
+      startShopApp({
+        syncPermissions: false,
+        jwt: { secret: emulator.hmacSecret!, ...jwt } as JwtVerificationOptions,
+      });
     [plain, strict, tolerant] = await Promise.all([
       start({}),
       start({ issuer: ISSUER, audience: ['shop', 'shop-admin'] }),
       start({ clockToleranceSeconds: 30 }),
     ]);
-  });
-  afterAll(async () => {
-    await Promise.all([plain?.close(), strict?.close(), tolerant?.close()]);
-    await emulator?.stop();
   });
   beforeEach(() => emulator.resetCounters());
 

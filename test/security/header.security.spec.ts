@@ -6,8 +6,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AuthenticationFailure } from '../../lib/auth/authentication-failure.js';
 import { JWKS_MIN_REFRESH_INTERVAL_MS, JwksKeySource } from '../../lib/jwt/jwks-key-source.js';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
+import { JWKS_DOWN_AT_STARTUP } from '../e2e/fixtures/jwks-down.js';
+import { useShopApp } from '../e2e/fixtures/shop-suite.js';
 import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,
@@ -15,6 +17,7 @@ import {
   goodClaims,
   startTrap,
   upstreamCalls,
+  useTrap,
   type Trap,
 } from './fixtures/security.js';
 
@@ -26,7 +29,10 @@ const attackerJwk = attacker.publicKey.export({ format: 'jwk' });
  * Header parameters that point at keys or extensions, each on a token that is otherwise
  * good (signed by the auth-service's key with its kid): only the parameter can refuse it.
  */
-function pointingHeaders(trap: Trap, kid: string): [string, Record<string, unknown>][] {
+function pointingHeaders(
+  trap: Pick<Trap, 'url'>,
+  kid: string,
+): [string, Record<string, unknown>][] {
   return [
     ['crit naming an extension', { crit: ['exp'] }],
     ['crit with b64', { crit: ['b64'], b64: true }],
@@ -43,22 +49,14 @@ describe.each(PLATFORMS)('JWS header screening on %s', (platform) => {
   describe('jwt: { secret }', () => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
-    let trap: Trap;
+    const trap = useTrap();
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      trap = await startTrap();
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, { syncPermissions: false, jwt: { secret: emulator.hmacSecret! } }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-      await trap?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(MODES.localHs256, { syncPermissions: false }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
 
     it('refuses crit, jku, x5u, jwk and x5c on a correctly signed token, fetching nothing', async () => {
@@ -99,29 +97,14 @@ describe.each(PLATFORMS)('JWS header screening on %s', (platform) => {
   describe('jwt: { jwksUri }', () => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
-    let trap: Trap;
+    const trap = useTrap();
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
 
-    beforeAll(async () => {
-      trap = await startTrap();
-      emulator = await AuthServiceEmulator.start({
-        seed: shopSeed(),
-        signing: { algorithm: 'RS256' },
-      });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          timeoutMs: 300,
-          jwt: { jwksUri: emulator.jwksUri },
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-      await trap?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(MODES.localRs256Jwks, { syncPermissions: false, timeoutMs: 300 }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
     afterEach(() => emulator.clearFaults());
 
@@ -170,25 +153,7 @@ describe.each(PLATFORMS)('JWS header screening on %s', (platform) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({
-        seed: shopSeed(),
-        signing: { algorithm: 'RS256' },
-      });
-      emulator.fail({ kind: 'status', status: 503 }, { endpoints: ['jwks'] });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          timeoutMs: 300,
-          jwt: { jwksUri: emulator.jwksUri },
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(platform, JWKS_DOWN_AT_STARTUP, (shop) => ({ emulator, app } = shop));
 
     it('answers 503, not 401, for a good token and for an unknown kid', async () => {
       const good = await call(`${app.url}/products`, { token: emulator.issueToken('editor') });

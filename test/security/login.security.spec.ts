@@ -1,11 +1,12 @@
 import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ApexAuthModuleOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator, type EmulatorFault } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDelayProxy } from '../e2e/fixtures/delay-proxy.js';
+import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { startProxy } from '../e2e/fixtures/proxy.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../e2e/fixtures/seed.js';
+import { useShopApp, useShopEmulator } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
 import { median } from './fixtures/security.js';
 
 const MARKER = 'UPSTREAM-MARKER';
@@ -36,15 +37,9 @@ class CountingStorage implements ThrottlerStorage {
 
 describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
   let emulator: AuthServiceEmulator;
-  const apps: RunningApp[] = [];
-  const start = async (options: Partial<ApexAuthModuleOptions>): Promise<RunningApp> => {
-    const app = await startApp(
-      platform,
-      shopAuth(emulator.url, { syncPermissions: false, oauthClient: OAUTH_CLIENT, ...options }),
-    );
-    apps.push(app);
-    return app;
-  };
+  const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
+  const start = (options: Partial<ApexAuthModuleOptions>): Promise<RunningApp> =>
+    startShopApp({ syncPermissions: false, oauthClient: OAUTH_CLIENT, ...options });
   const login = (
     app: RunningApp,
     username: string,
@@ -55,13 +50,6 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
   const exchange = (app: RunningApp, code: string): Promise<Answer> =>
     call(`${app.url}/auth/login/code`, { method: 'POST', json: { code } });
 
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await emulator?.stop();
-  });
   beforeEach(() => emulator.resetCounters());
   afterEach(() => emulator.clearFaults());
 
@@ -217,17 +205,16 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
   });
 
   describe('failed-login limit per username', () => {
+    const perUsername: ApexAuthModuleOptions['login'] = {
+      minFailureMs: 0,
+      limits: {
+        perUsername: { maxFailures: 3, windowMs: minute, blockMs: minute },
+        perIp: false,
+      },
+    };
     let app: RunningApp;
     beforeAll(async () => {
-      app = await start({
-        login: {
-          minFailureMs: 0,
-          limits: {
-            perUsername: { maxFailures: 3, windowMs: minute, blockMs: minute },
-            perIp: false,
-          },
-        },
-      });
+      app = await start({ login: perUsername });
     });
 
     it('blocks the 4th attempt with 429 + Retry-After, even with the right password, without asking upstream', async () => {
@@ -263,22 +250,13 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
 
     it('bounds a burst of parallel guesses by the same limit', async () => {
       // A slow auth-service, so that every guess of the burst is under way at once.
-      const proxy = await startDelayProxy(emulator.url, 150);
+      const proxy = await startProxy(emulator.url, { delayMs: 150 });
       try {
-        const slow = await startApp(
-          platform,
-          shopAuth(proxy.url, {
-            syncPermissions: false,
-            login: {
-              minFailureMs: 0,
-              limits: {
-                perUsername: { maxFailures: 3, windowMs: minute, blockMs: minute },
-                perIp: false,
-              },
-            },
-          }),
-        );
-        apps.push(slow);
+        const slow = await startShopApp({
+          baseUrl: proxy.url,
+          syncPermissions: false,
+          login: perUsername,
+        });
         const answers = await Promise.all(
           Array.from({ length: 12 }, (_, i) => login(slow, 'outsider', `parallel-guess-${i}`)),
         );
@@ -367,13 +345,11 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
 });
 
 describe('failed-login limit per address behind a trusted proxy (express)', () => {
-  let emulator: AuthServiceEmulator;
   let app: RunningApp;
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(
-      'express',
-      shopAuth(emulator.url, {
+  useShopApp(
+    'express',
+    {
+      auth: () => ({
         syncPermissions: false,
         login: {
           minFailureMs: 0,
@@ -383,17 +359,16 @@ describe('failed-login limit per address behind a trusted proxy (express)', () =
           },
         },
       }),
-    );
-    // The app says its proxy sets X-Forwarded-For: then the client address is the one it names.
-    (app.app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
-      'trust proxy',
-      true,
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-  });
+    },
+    (shop) => {
+      ({ app } = shop);
+      // The app says its proxy sets X-Forwarded-For: then the client address is the one it names.
+      (app.app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void }).set(
+        'trust proxy',
+        true,
+      );
+    },
+  );
 
   it('counts per forwarded address, so one client does not block another', async () => {
     const attempt = (address: string, password: string) =>
@@ -411,19 +386,12 @@ describe('failed-login limit per address behind a trusted proxy (express)', () =
 });
 
 describe('login response times (express)', () => {
-  let emulator: AuthServiceEmulator;
   let app: RunningApp;
-  beforeAll(async () => {
-    emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-    app = await startApp(
-      'express',
-      shopAuth(emulator.url, { syncPermissions: false, login: { limits: false } }),
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await emulator?.stop();
-  });
+  useShopApp(
+    'express',
+    { auth: () => ({ syncPermissions: false, login: { limits: false } }) },
+    (shop) => ({ app } = shop),
+  );
 
   it('do not tell an unknown user from a wrong password', async () => {
     const timed = async (username: string): Promise<number> => {

@@ -1,18 +1,15 @@
 import { AuthenticatedUserResolver } from '@apex/nest-auth';
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { PASSWORDS } from '../e2e/fixtures/seed.js';
+import { useShopApp } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
 import { expectUnauthorized } from './fixtures/security.js';
 
-const MODES = [
-  { name: 'remote', local: false },
-  { name: 'local HS256', local: true },
-];
-
 describe.each(PLATFORMS)('logout on %s', (platform) => {
-  describe.each(MODES)('$name', ({ local }) => {
+  describe.each([MODES.remote, MODES.localHs256])('$name', (mode) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
     let resolver: AuthenticatedUserResolver;
@@ -29,20 +26,9 @@ describe.each(PLATFORMS)('logout on %s', (platform) => {
     };
     const cachedUsernames = (): string[] => resolver.cachedUsers().map((user) => user.username);
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          jwt: local ? { secret: emulator.hmacSecret! } : undefined,
-        }),
-      );
+    useShopApp(platform, inMode(mode, { syncPermissions: false }), (shop) => {
+      ({ emulator, app } = shop);
       resolver = app.app.get(AuthenticatedUserResolver);
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
     });
     beforeEach(() => emulator.resetCounters());
 

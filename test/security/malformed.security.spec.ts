@@ -1,10 +1,10 @@
-import type { JwtVerificationOptions } from '@apex/nest-auth';
-import { AuthServiceEmulator, type AuthServiceEmulatorOptions } from '@apex/nest-auth/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../e2e/fixtures/http.js';
 import { foreignRsaPrivateKey } from '../e2e/fixtures/jwt.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { useShopApp } from '../e2e/fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,
@@ -13,29 +13,6 @@ import {
   segment,
   upstreamCalls,
 } from './fixtures/security.js';
-
-interface Mode {
-  name: string;
-  local: boolean;
-  emulator: AuthServiceEmulatorOptions;
-  jwt(emulator: AuthServiceEmulator): JwtVerificationOptions | undefined;
-}
-
-const MODES: Mode[] = [
-  {
-    name: 'local HS256',
-    local: true,
-    emulator: {},
-    jwt: (emulator) => ({ secret: emulator.hmacSecret! }),
-  },
-  {
-    name: 'local RS256 (JWKS)',
-    local: true,
-    emulator: { signing: { algorithm: 'RS256' } },
-    jwt: (emulator) => ({ jwksUri: emulator.jwksUri }),
-  },
-  { name: 'remote', local: false, emulator: {}, jwt: () => undefined },
-];
 
 /** The JSON value of `{ raw }` text, when it is JSON. */
 function jsonOf(value: unknown): { value: unknown } | undefined {
@@ -69,7 +46,7 @@ function sign(emulator: AuthServiceEmulator, header: unknown, payload: unknown):
 }
 
 describe.each(PLATFORMS)('malformed input on %s', (platform) => {
-  describe.each(MODES)('$name', (mode) => {
+  describe.each([MODES.localHs256, MODES.localRs256Jwks, MODES.remote])('$name', (mode) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
     const header = (extra: Record<string, unknown> = {}) => ({
@@ -88,21 +65,11 @@ describe.each(PLATFORMS)('malformed input on %s', (platform) => {
       if (mode.local) expect(upstreamCalls(emulator, []), what).toBe(0);
     };
 
-    beforeAll(async () => {
-      emulator = await AuthServiceEmulator.start({ ...mode.emulator, seed: shopSeed() });
-      app = await startApp(
-        platform,
-        shopAuth(emulator.url, {
-          syncPermissions: false,
-          timeoutMs: 300,
-          jwt: mode.jwt(emulator),
-        }),
-      );
-    });
-    afterAll(async () => {
-      await app?.close();
-      await emulator?.stop();
-    });
+    useShopApp(
+      platform,
+      inMode(mode, { syncPermissions: false, timeoutMs: 300 }),
+      (shop) => ({ emulator, app } = shop),
+    );
     beforeEach(() => emulator.resetCounters());
 
     it.each([
