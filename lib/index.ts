@@ -25,6 +25,10 @@ export type {
   JwtVerificationOptions,
 } from './jwt/jwt-verification.options.js';
 export {
+  BoundedThrottlerStorage,
+  DEFAULT_MAX_COUNTERS,
+} from './login-limits/bounded-throttler.storage.js';
+export {
   LoginAttemptLimiter,
   TooManyLoginAttemptsException,
   type LoginLimitSettings,

@@ -20,7 +20,8 @@ export interface LoginLimitsOptions {
   perIp?: FailedLoginLimit | false;
   /**
    * Where counters live: any `@nestjs/throttler` storage, so that replicas
-   * can share them (for example a Redis one). Default: in memory, per process.
+   * can share them (for example a Redis one). Default: in memory, per process,
+   * at most 100 000 counters ({@link BoundedThrottlerStorage}).
    */
   storage?: ThrottlerStorage;
 }

@@ -1,11 +1,12 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger, type Provider } from '@nestjs/common';
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
   APEX_AUTH_LOGIN_STORAGE,
   APEX_AUTH_RESOLVED_OPTIONS,
   APEX_AUTH_STRATEGY,
 } from '../apex-auth.constants.js';
+import { BoundedThrottlerStorage } from '../login-limits/bounded-throttler.storage.js';
 import { LoginAttemptLimiter } from '../login-limits/login-attempt.limiter.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
@@ -67,13 +68,16 @@ const strategy: Provider = {
       : new RemoteBearerStrategy(resolver),
 };
 
-/** Counters of failed logins; a provider of its own so Nest shuts its timers down with the app. */
+/**
+ * Counters of failed logins; a provider of its own, so that a storage the app
+ * passes gets Nest's lifecycle hooks (`ThrottlerStorageService` clears its timers on shutdown).
+ */
 const loginStorage: Provider = {
   provide: APEX_AUTH_LOGIN_STORAGE,
   inject: [APEX_AUTH_RESOLVED_OPTIONS],
   useFactory: (options: ResolvedApexAuthOptions): ThrottlerStorage | undefined =>
     options.login.limits
-      ? (options.login.limits.storage ?? new ThrottlerStorageService())
+      ? (options.login.limits.storage ?? new BoundedThrottlerStorage())
       : undefined,
 };
 
