@@ -7,7 +7,7 @@ import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js'
 import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
 import { StaticJwtKey } from '../jwt/static-jwt-key.js';
 import { PermissionSchema } from '../permissions/index.js';
-import type { FailedLoginLimit } from '../login-limits/login-limits.options.js';
+import { resolveLoginOptions } from '../login-limits/login-options.resolve.js';
 import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
 
 /** RFC 8725 allows leeway for clock skew, not for accepting stale tokens. */
@@ -58,7 +58,7 @@ export function resolveApexAuthOptions(
     timeoutMs: options.timeoutMs ?? 5000,
     cache: resolveCache(options.cache),
     circuitBreaker: options.circuitBreaker,
-    login: resolveLogin(options.login),
+    login: resolveLoginOptions(options.login),
   });
 }
 
@@ -188,75 +188,4 @@ function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOp
     negativeTtlMs: Math.min(MAX_NEGATIVE_TTL_MS, ttlMs),
     negativeMaxEntries: Math.min(DEFAULT_CACHE.negativeMaxEntries, maxEntries),
   };
-}
-
-const FIFTEEN_MINUTES = 15 * 60_000;
-const DEFAULT_LOGIN_LIMITS = {
-  perUsername: { maxFailures: 5, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
-  perIp: { maxFailures: 20, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
-};
-const DEFAULT_MIN_FAILURE_MS = 250;
-/** Past this, a floor would be a denial of service of its own. */
-const MAX_MIN_FAILURE_MS = 5_000;
-
-function resolveLogin(login: ApexAuthModuleOptions['login']): ResolvedApexAuthOptions['login'] {
-  if (login !== undefined && (typeof login !== 'object' || login === null)) {
-    throw new ApexAuthOptionsError('login', 'must be an object');
-  }
-  const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
-  checkNumberOption(minFailureMs, 'login.minFailureMs', {
-    min: 0,
-    max: MAX_MIN_FAILURE_MS,
-    unit: 'milliseconds',
-  });
-  if (limits === false) return { limits: false, minFailureMs };
-  if (typeof limits !== 'object' || limits === null) {
-    throw new ApexAuthOptionsError(
-      'login.limits',
-      'must be false or { perUsername, perIp, storage }',
-    );
-  }
-  const storage = limits.storage;
-  if (
-    storage !== undefined &&
-    typeof (storage as { increment?: unknown }).increment !== 'function'
-  ) {
-    throw new ApexAuthOptionsError(
-      'login.limits.storage',
-      'must be a @nestjs/throttler ThrottlerStorage',
-    );
-  }
-  return {
-    limits: {
-      perUsername: resolveLimit(
-        limits.perUsername,
-        DEFAULT_LOGIN_LIMITS.perUsername,
-        'login.limits.perUsername',
-      ),
-      perIp: resolveLimit(limits.perIp, DEFAULT_LOGIN_LIMITS.perIp, 'login.limits.perIp'),
-      storage,
-    },
-    minFailureMs,
-  };
-}
-
-function resolveLimit(
-  limit: FailedLoginLimit | false | undefined,
-  defaults: FailedLoginLimit,
-  option: string,
-): FailedLoginLimit | false {
-  if (limit === false) return false;
-  if (limit === undefined) return defaults;
-  if (typeof limit !== 'object' || limit === null)
-    throw new ApexAuthOptionsError(option, 'must be false or { maxFailures, windowMs, blockMs }');
-  const resolved = { ...defaults, ...limit };
-  checkNumberOption(resolved.maxFailures, `${option}.maxFailures`, { min: 1, integer: true });
-  for (const key of ['windowMs', 'blockMs'] as const) {
-    checkNumberOption(resolved[key], `${option}.${key}`, {
-      min: 0,
-      aboveMin: true,
-      unit: 'milliseconds',
-    });
-  }
-  return resolved;
 }

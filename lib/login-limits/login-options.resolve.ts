@@ -1,0 +1,85 @@
+import { ApexAuthOptionsError } from '../errors/index.js';
+import { checkNumberOption } from '../errors/number-option.js';
+import type {
+  ApexAuthModuleOptions,
+  ResolvedApexAuthOptions,
+} from '../module/apex-auth.options.js';
+import type { FailedLoginLimit } from './login-limits.options.js';
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+const DEFAULT_LOGIN_LIMITS = {
+  perUsername: { maxFailures: 5, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
+  perIp: { maxFailures: 20, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
+};
+const DEFAULT_MIN_FAILURE_MS = 250;
+/** Past this, a floor would be a denial of service of its own. */
+const MAX_MIN_FAILURE_MS = 5_000;
+
+/**
+ * Checks the `login` option and applies its defaults.
+ *
+ * @throws ApexAuthOptionsError naming the faulty option
+ */
+export function resolveLoginOptions(
+  login: ApexAuthModuleOptions['login'],
+): ResolvedApexAuthOptions['login'] {
+  if (login !== undefined && (typeof login !== 'object' || login === null)) {
+    throw new ApexAuthOptionsError('login', 'must be an object');
+  }
+  const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
+  checkNumberOption(minFailureMs, 'login.minFailureMs', {
+    min: 0,
+    max: MAX_MIN_FAILURE_MS,
+    unit: 'milliseconds',
+  });
+  if (limits === false) return { limits: false, minFailureMs };
+  if (typeof limits !== 'object' || limits === null) {
+    throw new ApexAuthOptionsError(
+      'login.limits',
+      'must be false or { perUsername, perIp, storage }',
+    );
+  }
+  const storage = limits.storage;
+  if (
+    storage !== undefined &&
+    typeof (storage as { increment?: unknown }).increment !== 'function'
+  ) {
+    throw new ApexAuthOptionsError(
+      'login.limits.storage',
+      'must be a @nestjs/throttler ThrottlerStorage',
+    );
+  }
+  return {
+    limits: {
+      perUsername: resolveLimit(
+        limits.perUsername,
+        DEFAULT_LOGIN_LIMITS.perUsername,
+        'login.limits.perUsername',
+      ),
+      perIp: resolveLimit(limits.perIp, DEFAULT_LOGIN_LIMITS.perIp, 'login.limits.perIp'),
+      storage,
+    },
+    minFailureMs,
+  };
+}
+
+function resolveLimit(
+  limit: FailedLoginLimit | false | undefined,
+  defaults: FailedLoginLimit,
+  option: string,
+): FailedLoginLimit | false {
+  if (limit === false) return false;
+  if (limit === undefined) return defaults;
+  if (typeof limit !== 'object' || limit === null)
+    throw new ApexAuthOptionsError(option, 'must be false or { maxFailures, windowMs, blockMs }');
+  const resolved = { ...defaults, ...limit };
+  checkNumberOption(resolved.maxFailures, `${option}.maxFailures`, { min: 1, integer: true });
+  for (const key of ['windowMs', 'blockMs'] as const) {
+    checkNumberOption(resolved[key], `${option}.${key}`, {
+      min: 0,
+      aboveMin: true,
+      unit: 'milliseconds',
+    });
+  }
+  return resolved;
+}
