@@ -18,6 +18,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.spec.ts', 'lib/**/*.spec.ts'],
+    // The leak sweep of test/security and test/faults (a no-op for the other files).
+    setupFiles: ['test/leak-sweep.setup.ts'],
     // Two cores: one worker per core keeps the emulator-backed suites from starving each other.
     pool: 'forks',
     maxWorkers: 2,

@@ -3,6 +3,7 @@ import { resolveOptions } from './emulator.config.js';
 import type { EmulatorContext } from './emulator.context.js';
 import { RequestCounters } from './emulator.counters.js';
 import { FaultRegistry } from './emulator.faults.js';
+import { IssuedTokens } from './emulator.issued.js';
 import type {
   AuthServiceEmulatorOptions,
   EmulatorClientSeed,
@@ -93,6 +94,7 @@ export class AuthServiceEmulator {
       options: resolved,
       state,
       tokens: new EmulatorTokens(resolved.signing),
+      issued: new IssuedTokens(),
     };
     const faults = new FaultRegistry();
     const counters = new RequestCounters();
@@ -177,7 +179,23 @@ export class AuthServiceEmulator {
    * the emulator's algorithm).
    */
   signToken(payload: Record<string, unknown>, header?: Record<string, unknown>): string {
-    return this.context.tokens.sign(payload, header);
+    return this.context.issued.record(this.context.tokens.sign(payload, header));
+  }
+
+  /**
+   * Every access and refresh token this emulator has issued so far, oldest first: by
+   * logins, refreshes and code exchanges, and by {@link AuthServiceEmulator.issueToken}
+   * and {@link AuthServiceEmulator.signToken}; revoked and expired ones included. For a
+   * leak test of your own: none of them should ever show up in what your app answers or
+   * logs, except in the token responses of its login routes.
+   *
+   * @example
+   * ```ts
+   * for (const token of emulator.issuedTokens()) expect(logs).not.toContain(token);
+   * ```
+   */
+  issuedTokens(): string[] {
+    return this.context.issued.all();
   }
 
   /** Refuses `token` from now on: Bearer endpoints answer `401`, and as a refresh token it no longer works. */

@@ -16,21 +16,23 @@ export interface AccessTokenOverrides {
 
 /** An access token for `user`, exactly as a successful login would issue it. */
 export function issueAccessToken(
-  { options, tokens }: EmulatorContext,
+  { options, tokens, issued }: EmulatorContext,
   user: WireUser,
   overrides: AccessTokenOverrides = {},
 ): string {
   const iat = Math.floor(Date.now() / 1000);
   const ttl = overrides.ttlSeconds ?? options.tokenTtlSeconds;
-  return tokens.sign({
-    sub: user.username,
-    iat,
-    exp: iat + ttl,
-    jti: randomUUID(),
-    ...(options.issuer === undefined ? {} : { iss: options.issuer }),
-    ...(options.audience === undefined ? {} : { aud: options.audience }),
-    ...overrides.claims,
-  });
+  return issued.record(
+    tokens.sign({
+      sub: user.username,
+      iat,
+      exp: iat + ttl,
+      jti: randomUUID(),
+      ...(options.issuer === undefined ? {} : { iss: options.issuer }),
+      ...(options.audience === undefined ? {} : { aud: options.audience }),
+      ...overrides.claims,
+    }),
+  );
 }
 
 /** The body of a successful token response (endpoints 1, 2 and 11). */
@@ -40,7 +42,7 @@ export function tokenResponse(context: EmulatorContext, user: WireUser): Record<
     token_type: 'bearer',
   };
   if (context.options.refreshTokens) {
-    body.refresh_token = context.state.issueRefreshToken(user.id);
+    body.refresh_token = context.issued.record(context.state.issueRefreshToken(user.id));
     body.expires_in = context.options.tokenTtlSeconds;
   }
   return body;

@@ -2,15 +2,20 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import type { ResolvedEmulatorOptions } from './emulator.config.js';
 import type { Reply } from './emulator.http.js';
+import type { IssuedTokens } from './emulator.issued.js';
 import type { EmulatorEndpoint } from './emulator.options.js';
 import type { EmulatorState } from './emulator.state.js';
 import type { EmulatorTokens } from './emulator.tokens.js';
 
-/** What every handler works with: the options, the store and the signer of one emulator. */
+/**
+ * What every handler works with: the options, the store, the signer of one emulator and
+ * the record of the tokens it issued.
+ */
 export interface EmulatorContext {
   readonly options: ResolvedEmulatorOptions;
   readonly state: EmulatorState;
   readonly tokens: EmulatorTokens;
+  readonly issued: IssuedTokens;
 }
 
 /** A routed request whose body has been read. */
