@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
  * the apps answered, logged (every level) and cached must hold no test user's password,
  * no token the emulator issued (the module's admin token included), no JWT or client
  * secret and no password hash. The shared fixtures record into the sweep
- * (`test/e2e/fixtures/leak-sweep.ts`); after the file it is searched, and the file fails
+ * (`test/fixtures/leak-sweep.ts`); after the file it is searched, and the file fails
  * with the list of hits. Other files are not swept: for them this setup does nothing.
  *
  * Vitest runs this before each test file, in that file's own module graph (`isolate`),
@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const file = relative(root, expect.getState().testPath ?? '').replaceAll('\\', '/');
 
 if (SWEPT.test(file)) {
-  const { leakSweep } = await import('./e2e/fixtures/leak-sweep.js');
+  const { leakSweep } = await import('./fixtures/leak-sweep.js');
   const { AuthServiceEmulator } = await import('@apex/nest-auth/testing');
   const { Logger } = await import('@nestjs/common');
   leakSweep.arm(file);

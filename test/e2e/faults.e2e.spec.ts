@@ -1,11 +1,11 @@
 import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CapturingLogger } from './fixtures/capturing-logger.js';
-import { call, show, type Answer } from './fixtures/http.js';
-import { JWKS_DOWN_AT_STARTUP } from './fixtures/jwks-down.js';
-import { useShopApp } from './fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
-import { inMode, MODES } from './fixtures/verification-modes.js';
+import { CapturingLogger } from '../fixtures/capturing-logger.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { JWKS_DOWN_AT_STARTUP } from '../fixtures/jwks-down.js';
+import { useShopApp } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
+import { inMode, MODES } from '../fixtures/verification-modes.js';
 
 function expectUnavailable(answer: Answer, retryAfter = '5'): void {
   expect(answer.status, show(answer)).toBe(503);

@@ -1,9 +1,9 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from './fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS } from './fixtures/seed.js';
-import { useShopApp, useShopEmulator } from './fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../fixtures/seed.js';
+import { useShopApp, useShopEmulator } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 
 const TOKEN_RESPONSE = { access_token: expect.any(String), token_type: 'Bearer' };
 

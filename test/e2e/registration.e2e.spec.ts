@@ -20,17 +20,17 @@ import {
 } from '@apex/nest-auth';
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, show } from './fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from './fixtures/seed.js';
-import { ProductsController, ShopFeatureModule } from './fixtures/shop.controllers.js';
-import { ShopPermissions } from './fixtures/shop-permissions.js';
+import { call, show } from '../fixtures/http.js';
+import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../fixtures/seed.js';
+import { ProductsController, ShopFeatureModule } from '../fixtures/shop.controllers.js';
+import { ShopPermissions } from '../fixtures/shop-permissions.js';
 import {
   PLATFORMS,
   shopAuth,
   shopOptions,
   startApp,
   type RunningApp,
-} from './fixtures/start-app.js';
+} from '../fixtures/start-app.js';
 
 /** Configuration as an app would load it. */
 function authConfig(emulator: AuthServiceEmulator) {

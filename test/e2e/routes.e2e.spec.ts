@@ -1,9 +1,9 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { call, rawGet, show, type Answer } from './fixtures/http.js';
-import type { SeedUser } from './fixtures/seed.js';
-import { useShopApp } from './fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
+import { call, rawGet, show, type Answer } from '../fixtures/http.js';
+import type { SeedUser } from '../fixtures/seed.js';
+import { useShopApp } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 
 const ALL_DEFAULTS = { canView: true, canEdit: false, region: 'eu', maxDiscount: 0 };
 

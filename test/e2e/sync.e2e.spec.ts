@@ -1,16 +1,16 @@
 import { PermissionField } from '@apex/nest-auth';
 import { AuthServiceEmulator, type AuthServiceEmulatorOptions } from '@apex/nest-auth/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CapturingLogger } from './fixtures/capturing-logger.js';
-import { call, show } from './fixtures/http.js';
-import { PASSWORDS, shopSeed } from './fixtures/seed.js';
+import { CapturingLogger } from '../fixtures/capturing-logger.js';
+import { call, show } from '../fixtures/http.js';
+import { PASSWORDS, shopSeed } from '../fixtures/seed.js';
 import {
   PLATFORMS,
   shopAuth,
   startApp,
   type RunningApp,
   type StartOptions,
-} from './fixtures/start-app.js';
+} from '../fixtures/start-app.js';
 
 /** The shop's schema without `maxDiscount`. */
 class ShopPermissionsWithoutDiscount {

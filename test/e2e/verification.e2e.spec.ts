@@ -1,18 +1,18 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from './fixtures/http.js';
+import { call, show, type Answer } from '../fixtures/http.js';
 import {
   claimsFor,
   foreignRsaPrivateKey,
   signHs256,
   signRs256,
   unsignedToken,
-} from './fixtures/jwt.js';
-import type { LoopbackServer } from './fixtures/loopback.js';
-import { startProxy } from './fixtures/proxy.js';
-import { useShopApp, useShopEmulator, type ShopAuthOverrides } from './fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from './fixtures/start-app.js';
-import { inMode, MODES } from './fixtures/verification-modes.js';
+} from '../fixtures/jwt.js';
+import type { LoopbackServer } from '../fixtures/loopback.js';
+import { startProxy } from '../fixtures/proxy.js';
+import { useShopApp, useShopEmulator, type ShopAuthOverrides } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
+import { inMode, MODES } from '../fixtures/verification-modes.js';
 
 /** Every upstream request but the JWKS (which local RS256 fetches at startup). */
 function upstreamCalls(emulator: AuthServiceEmulator): number {

@@ -1,9 +1,9 @@
 import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS } from '../e2e/fixtures/seed.js';
-import { useShopApp } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../fixtures/seed.js';
+import { useShopApp } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 import {
   deadPort,
   expectUnauthorized,

@@ -1,9 +1,9 @@
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CapturingLogger } from '../e2e/fixtures/capturing-logger.js';
-import { call, show } from '../e2e/fixtures/http.js';
-import { shopSeed } from '../e2e/fixtures/seed.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { CapturingLogger } from '../fixtures/capturing-logger.js';
+import { call, show } from '../fixtures/http.js';
+import { shopSeed } from '../fixtures/seed.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../fixtures/start-app.js';
 import { deadPort, eventually, expectUnavailable } from '../security/fixtures/security.js';
 
 const RETRY_FOR_MS = 500;

@@ -2,12 +2,12 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CapturingLogger } from '../e2e/fixtures/capturing-logger.js';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { foreignRsaPrivateKey, signHs256, signRs256 } from '../e2e/fixtures/jwt.js';
-import { useShopApp, useShopEmulator } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
-import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
+import { CapturingLogger } from '../fixtures/capturing-logger.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { foreignRsaPrivateKey, signHs256, signRs256 } from '../fixtures/jwt.js';
+import { useShopApp, useShopEmulator } from '../fixtures/shop-suite.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../fixtures/start-app.js';
+import { inMode, MODES } from '../fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,

@@ -1,9 +1,9 @@
 import { AuthenticatedUserResolver, type ApexAuthModuleOptions } from '@apex/nest-auth';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { useShopEmulator } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { useShopEmulator } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 import { expectUnauthorized, expectUnavailable, sleep } from './fixtures/security.js';
 
 /** The fields a cached user may have: the allow-list, nothing the upstream payload adds. */

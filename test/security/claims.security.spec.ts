@@ -1,9 +1,9 @@
 import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { useShopEmulator } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { useShopEmulator } from '../fixtures/shop-suite.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../fixtures/start-app.js';
 import { expectUnauthorized, upstreamCalls } from './fixtures/security.js';
 
 const ISSUER = 'https://auth.apex.test';

@@ -5,11 +5,11 @@ import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationFailure } from '../../lib/auth/authentication-failure.js';
 import { JWKS_MIN_REFRESH_INTERVAL_MS, JwksKeySource } from '../../lib/jwt/jwks-key-source.js';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { JWKS_DOWN_AT_STARTUP } from '../e2e/fixtures/jwks-down.js';
-import { useShopApp } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
-import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { JWKS_DOWN_AT_STARTUP } from '../fixtures/jwks-down.js';
+import { useShopApp } from '../fixtures/shop-suite.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../fixtures/start-app.js';
+import { inMode, MODES } from '../fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,

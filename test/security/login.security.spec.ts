@@ -2,11 +2,11 @@ import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttle
 import type { ApexAuthModuleOptions } from '@apex/nest-auth';
 import type { AuthServiceEmulator, EmulatorFault } from '@apex/nest-auth/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { startProxy } from '../e2e/fixtures/proxy.js';
-import { OAUTH_CLIENT, PASSWORDS } from '../e2e/fixtures/seed.js';
-import { useShopApp, useShopEmulator } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { startProxy } from '../fixtures/proxy.js';
+import { OAUTH_CLIENT, PASSWORDS } from '../fixtures/seed.js';
+import { useShopApp, useShopEmulator } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 import { median } from './fixtures/security.js';
 
 const MARKER = 'UPSTREAM-MARKER';

@@ -1,10 +1,10 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { call, show, type Answer } from '../e2e/fixtures/http.js';
-import { foreignRsaPrivateKey } from '../e2e/fixtures/jwt.js';
-import { useShopApp } from '../e2e/fixtures/shop-suite.js';
-import { PLATFORMS, type RunningApp } from '../e2e/fixtures/start-app.js';
-import { inMode, MODES } from '../e2e/fixtures/verification-modes.js';
+import { call, show, type Answer } from '../fixtures/http.js';
+import { foreignRsaPrivateKey } from '../fixtures/jwt.js';
+import { useShopApp } from '../fixtures/shop-suite.js';
+import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
+import { inMode, MODES } from '../fixtures/verification-modes.js';
 import {
   craftToken,
   expectUnauthorized,

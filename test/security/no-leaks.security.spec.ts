@@ -9,10 +9,10 @@ import {
 } from '@apex/nest-auth';
 import { AuthServiceEmulator, type EmulatorFault } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, show, type Answer, type CallOptions } from '../e2e/fixtures/http.js';
-import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../e2e/fixtures/seed.js';
-import { ShopFeatureModule } from '../e2e/fixtures/shop.controllers.js';
-import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../e2e/fixtures/start-app.js';
+import { call, show, type Answer, type CallOptions } from '../fixtures/http.js';
+import { OAUTH_CLIENT, PASSWORDS, shopSeed } from '../fixtures/seed.js';
+import { ShopFeatureModule } from '../fixtures/shop.controllers.js';
+import { PLATFORMS, shopAuth, startApp, type RunningApp } from '../fixtures/start-app.js';
 import { startRecordingProxy, type RecordingProxy } from './fixtures/recording-proxy.js';
 import { goodClaims, startTrap, type Trap } from './fixtures/security.js';
 
