@@ -39,10 +39,6 @@ export class TtlCache<V> {
     this.entries.delete(key);
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
-
   get size(): number {
     return this.entries.size;
   }

@@ -1,4 +1,5 @@
 import { AuthenticationFailure } from '../auth/authentication-failure.js';
+import { decodeJwtSegment } from './jwt-segment.js';
 
 /** The protected header fields the module acts on. */
 export interface JwtHeader {
@@ -19,16 +20,9 @@ const REFUSED_PARAMETERS = ['crit', 'jku', 'x5u', 'jwk', 'x5c'] as const;
 export function readJwtHeader(token: string): JwtHeader {
   const end = token.indexOf('.');
   if (end <= 0) throw new AuthenticationFailure('invalid token');
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString('utf8'));
-  } catch {
-    throw new AuthenticationFailure('invalid token');
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new AuthenticationFailure('invalid token');
-  }
-  const { alg, kid } = header as Record<string, unknown>;
+  const header = decodeJwtSegment(token.slice(0, end));
+  if (header === undefined) throw new AuthenticationFailure('invalid token');
+  const { alg, kid } = header;
   if (typeof alg !== 'string') throw new AuthenticationFailure('invalid token');
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) {
     throw new AuthenticationFailure('invalid token');
