@@ -1,5 +1,5 @@
 import { ApexAuthOptionsError } from '../errors/index.js';
-import { checkNumberOption } from '../errors/number-option.js';
+import { assertObjectOption, checkNumberOption } from '../errors/option-checks.js';
 import { PermissionSchema } from '../permissions/index.js';
 import type {
   AdminCredentials,
@@ -34,9 +34,7 @@ const MAX_TIMEOUT_MS = 120_000;
 export function checkAuthApiOptions<T extends object>(
   options: AuthApiOptions<T>,
 ): CheckedAuthApiOptions<T> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ApexAuthOptionsError('options', 'must be an object');
-  }
+  assertObjectOption(options, 'options');
   const checked: CheckedAuthApiOptions<T> = {
     baseUrl: checkBaseUrl(options.baseUrl),
     serviceName: checkServiceName(options.serviceName),
@@ -139,9 +137,7 @@ function metadataMapper<T extends object>(
 }
 
 function checkObject(value: unknown, option: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApexAuthOptionsError(option, 'must be an object');
-  }
+  assertObjectOption(value, option);
   return value as Record<string, unknown>;
 }
 

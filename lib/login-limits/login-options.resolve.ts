@@ -1,5 +1,5 @@
 import { ApexAuthOptionsError } from '../errors/index.js';
-import { checkNumberOption } from '../errors/number-option.js';
+import { assertObjectOption, checkNumberOption } from '../errors/option-checks.js';
 import type {
   ApexAuthModuleOptions,
   ResolvedApexAuthOptions,
@@ -23,9 +23,7 @@ const MAX_MIN_FAILURE_MS = 5_000;
 export function resolveLoginOptions(
   login: ApexAuthModuleOptions['login'],
 ): ResolvedApexAuthOptions['login'] {
-  if (login !== undefined && (typeof login !== 'object' || login === null)) {
-    throw new ApexAuthOptionsError('login', 'must be an object');
-  }
+  if (login !== undefined) assertObjectOption(login, 'login');
   const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
   checkNumberOption(minFailureMs, 'login.minFailureMs', {
     min: 0,
@@ -33,12 +31,7 @@ export function resolveLoginOptions(
     unit: 'milliseconds',
   });
   if (limits === false) return { limits: false, minFailureMs };
-  if (typeof limits !== 'object' || limits === null) {
-    throw new ApexAuthOptionsError(
-      'login.limits',
-      'must be false or { perUsername, perIp, storage }',
-    );
-  }
+  assertObjectOption(limits, 'login.limits', 'false or { perUsername, perIp, storage }');
   const storage = limits.storage;
   if (
     storage !== undefined &&
@@ -70,8 +63,7 @@ function resolveLimit(
 ): FailedLoginLimit | false {
   if (limit === false) return false;
   if (limit === undefined) return defaults;
-  if (typeof limit !== 'object' || limit === null)
-    throw new ApexAuthOptionsError(option, 'must be false or { maxFailures, windowMs, blockMs }');
+  assertObjectOption(limit, option, 'false or { maxFailures, windowMs, blockMs }');
   const resolved = { ...defaults, ...limit };
   checkNumberOption(resolved.maxFailures, `${option}.maxFailures`, { min: 1, integer: true });
   for (const key of ['windowMs', 'blockMs'] as const) {

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { ApexAuthOptionsError } from '../errors/index.js';
-import { checkNumberOption } from '../errors/number-option.js';
+import { assertObjectOption, checkNumberOption } from '../errors/option-checks.js';
 import { JwksKeySource, type JwksFetcher } from '../jwt/jwks-key-source.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
@@ -42,9 +42,7 @@ export function resolveApexAuthOptions(
   options: ApexAuthModuleOptions,
   context: OptionsResolutionContext,
 ): ResolvedApexAuthOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ApexAuthOptionsError('options', 'must be an object');
-  }
+  assertObjectOption(options, 'options');
   const schema =
     options.permissions === undefined ? undefined : PermissionSchema.from(options.permissions);
   return Object.freeze({
@@ -66,9 +64,7 @@ function resolveJwt(
   jwt: JwtVerificationOptions,
   context: OptionsResolutionContext,
 ): { keys: JwtKeySource; claims: LocalJwtClaims } {
-  if (typeof jwt !== 'object' || jwt === null) {
-    throw new ApexAuthOptionsError('jwt', 'must be an object');
-  }
+  assertObjectOption(jwt, 'jwt');
   const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(
     (key) => jwt[key] !== undefined,
   );
@@ -132,11 +128,8 @@ function resolveSync(
 ): ResolvedApexAuthOptions['sync'] {
   const setting = options.syncPermissions ?? (options.admin !== undefined && schema !== undefined);
   if (setting === false) return false;
-  if (setting !== true && (typeof setting !== 'object' || setting === null)) {
-    throw new ApexAuthOptionsError(
-      'syncPermissions',
-      'must be a boolean or { onError, retryForMs }',
-    );
+  if (setting !== true) {
+    assertObjectOption(setting, 'syncPermissions', 'a boolean or { onError, retryForMs }');
   }
   if (schema === undefined) {
     throw new ApexAuthOptionsError(
@@ -166,9 +159,7 @@ function resolveSync(
 function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOptions['cache'] {
   if (cache === false) return false;
   if (cache === undefined) return DEFAULT_CACHE;
-  if (typeof cache !== 'object' || cache === null) {
-    throw new ApexAuthOptionsError('cache', 'must be false or { ttlMs, maxEntries }');
-  }
+  assertObjectOption(cache, 'cache', 'false or { ttlMs, maxEntries }');
   const ttlMs = checkNumberOption(cache.ttlMs ?? DEFAULT_CACHE.ttlMs, 'cache.ttlMs', {
     min: 0,
     aboveMin: true,

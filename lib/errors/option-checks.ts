@@ -34,3 +34,20 @@ function describe({ min, aboveMin, max, integer, unit }: NumberRange): string {
   if (max !== undefined) return `${what} from ${min} to ${max}`;
   return `${what} ≥ ${min}`;
 }
+
+/**
+ * Checks that an option is an object (not `null`, not an array), with the
+ * same kind of message as the other option checks: `cache: must be false or { ttlMs, maxEntries }`.
+ *
+ * @param expected - what the option takes, for the message
+ * @throws ApexAuthOptionsError naming the option
+ */
+export function assertObjectOption(
+  value: unknown,
+  option: string,
+  expected = 'an object',
+): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApexAuthOptionsError(option, `must be ${expected}`);
+  }
+}
