@@ -7,7 +7,15 @@ export type AuthenticationFailureReason = 'missing token' | 'invalid token' | 't
 
 /** A token (or its absence) was judged not good enough: a `401`. */
 export class AuthenticationFailure extends Error {
-  constructor(readonly reason: AuthenticationFailureReason) {
+  /**
+   * @param reason - what the caller is told
+   * @param detail - what operators are told (debug logs): which check refused the
+   *   token (`signature`, `audience`, `alg none`, …); never a claim value of the token
+   */
+  constructor(
+    readonly reason: AuthenticationFailureReason,
+    readonly detail: string = reason,
+  ) {
     super(reason);
     this.name = 'AuthenticationFailure';
   }

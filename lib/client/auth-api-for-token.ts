@@ -46,11 +46,13 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
   // A true private field: the token stays out of JSON.stringify, util.inspect and logs.
   readonly #token: string;
   readonly #context: AuthApiContext<T>;
+  readonly #caller: string | undefined;
 
   /** @internal Made by `AuthApi`; the token has been checked there. */
-  constructor(context: AuthApiContext<T>, token: string) {
+  constructor(context: AuthApiContext<T>, token: string, caller?: string) {
     this.#context = context;
     this.#token = token;
+    this.#caller = caller;
   }
 
   /** The token's owner (endpoint 3), without any password hash. */
@@ -152,6 +154,7 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
         method,
         path,
         bearer: this.#token,
+        caller: this.#caller,
         ...extra,
       });
     } catch (error) {

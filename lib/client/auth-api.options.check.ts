@@ -7,7 +7,7 @@ import type {
   OAuthClientCredentials,
 } from './auth-api.options.js';
 import { plainMetadata, type MetadataMapper } from './auth-service.wire.js';
-import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import type { CircuitBreakerSettings } from './circuit-breaker.js';
 
 /** {@link AuthApiOptions} once checked, with defaults applied and copies of the credentials. */
 export interface CheckedAuthApiOptions<T extends object> {
@@ -18,7 +18,7 @@ export interface CheckedAuthApiOptions<T extends object> {
   oauthClient?: OAuthClientCredentials;
   admin?: AdminCredentials;
   metadata: MetadataMapper<T>;
-  circuitBreaker: CircuitBreakerOptions | false;
+  circuitBreaker: CircuitBreakerSettings | false;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -148,26 +148,60 @@ function checkNonEmptyString(value: unknown, option: string): string {
   return value;
 }
 
-function checkCircuitBreaker(value: unknown): CircuitBreakerOptions | false {
+const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerSettings = {
+  failureRate: 0.5,
+  windowMs: 10_000,
+  minimumCalls: 10,
+  clientFailures: 3,
+  halfOpenAfterMs: 250,
+  maxHalfOpenAfterMs: 5_000,
+};
+
+/**
+ * Checks the `circuitBreaker` option and applies its defaults.
+ *
+ * @throws ApexAuthOptionsError naming the faulty option
+ */
+export function checkCircuitBreaker(value: unknown): CircuitBreakerSettings | false {
   if (value === false) return false;
-  if (value === undefined) return {};
+  if (value === undefined) return DEFAULT_CIRCUIT_BREAKER;
   const breaker = checkObject(value, 'circuitBreaker');
-  const { failureThreshold, resetAfterMs } = breaker;
-  return {
-    failureThreshold:
-      failureThreshold === undefined
-        ? undefined
-        : checkNumberOption(failureThreshold, 'circuitBreaker.failureThreshold', {
-            min: 1,
-            integer: true,
-          }),
-    resetAfterMs:
-      resetAfterMs === undefined
-        ? undefined
-        : checkNumberOption(resetAfterMs, 'circuitBreaker.resetAfterMs', {
-            min: 0,
-            aboveMin: true,
-            unit: 'milliseconds',
-          }),
+  const settings = { ...DEFAULT_CIRCUIT_BREAKER, ...breaker } as Record<string, unknown>;
+  const ms = { min: 0, aboveMin: true, unit: 'milliseconds' };
+  const failureRate = settings['failureRate'];
+  if (typeof failureRate !== 'number' || !(failureRate > 0 && failureRate < 1)) {
+    throw new ApexAuthOptionsError(
+      'circuitBreaker.failureRate',
+      'must be a number above 0 and below 1',
+    );
+  }
+  const checked: CircuitBreakerSettings = {
+    failureRate,
+    windowMs: checkNumberOption(settings['windowMs'], 'circuitBreaker.windowMs', ms),
+    minimumCalls: checkNumberOption(settings['minimumCalls'], 'circuitBreaker.minimumCalls', {
+      min: 1,
+      integer: true,
+    }),
+    clientFailures: checkNumberOption(settings['clientFailures'], 'circuitBreaker.clientFailures', {
+      min: 1,
+      integer: true,
+    }),
+    halfOpenAfterMs: checkNumberOption(
+      settings['halfOpenAfterMs'],
+      'circuitBreaker.halfOpenAfterMs',
+      ms,
+    ),
+    maxHalfOpenAfterMs: checkNumberOption(
+      settings['maxHalfOpenAfterMs'],
+      'circuitBreaker.maxHalfOpenAfterMs',
+      ms,
+    ),
   };
+  if (checked.maxHalfOpenAfterMs < checked.halfOpenAfterMs) {
+    throw new ApexAuthOptionsError(
+      'circuitBreaker.maxHalfOpenAfterMs',
+      'must be at least circuitBreaker.halfOpenAfterMs',
+    );
+  }
+  return checked;
 }

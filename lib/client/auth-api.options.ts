@@ -52,8 +52,9 @@ export interface AuthApiOptions<T extends object = ServiceMetadata> {
    */
   permissions?: PermissionsClass<T> | PermissionSchema<T>;
   /**
-   * Fail fast while the auth-service keeps failing (default: on, 5 failed
-   * operations in a row open it for 10 s); `false` turns it off.
+   * Fail fast while the auth-service keeps failing (default on: more than half
+   * of the calls of the last 10 s failed, or 3 in a row for one client
+   * address); `false` turns it off.
    */
   circuitBreaker?: CircuitBreakerOptions | false;
 }

@@ -9,8 +9,9 @@ import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './a
 import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
 import { checkAuthApiOptions } from './auth-api.options.check.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
-import { AuthServiceHttp } from './auth-service.http.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { AuthServiceHttp, type CircuitGroup } from './auth-service.http.js';
+import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
+import { UpstreamFailureLog } from './upstream-failure-log.js';
 import { decodeTokenSet } from './auth-service.wire.js';
 import { checkString, checkToken } from './client-arguments.js';
 
@@ -51,11 +52,13 @@ export class AuthApi<T extends object = ServiceMetadata> {
   constructor(http: HttpService, options: AuthApiOptions<T>) {
     const checked = checkAuthApiOptions(options);
     this.serviceName = checked.serviceName;
+    const log = new UpstreamFailureLog(new URL(checked.baseUrl).origin);
     this.#http = new AuthServiceHttp(
       http,
       checked.baseUrl,
       checked.timeoutMs,
-      checked.circuitBreaker === false ? undefined : new CircuitBreaker(checked.circuitBreaker),
+      log,
+      checked.circuitBreaker === false ? undefined : circuits(checked.circuitBreaker, log),
     );
     this.#context = {
       http: this.#http,
@@ -74,11 +77,12 @@ export class AuthApi<T extends object = ServiceMetadata> {
    *
    * @throws AuthServiceUnauthorizedError for a wrong username or password
    */
-  async login(username: string, password: string): Promise<TokenSet> {
+  async login(username: string, password: string, on?: CallerContext): Promise<TokenSet> {
     const body = await this.#http.call({
       operation: 'login',
       method: 'POST',
       path: ['auth', 'login'],
+      caller: on?.caller,
       form: {
         grant_type: 'password',
         username: checkString(username, 'login: username'),
@@ -100,7 +104,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
    *   answered 404, 405, or 422 to the grant type; the last is reported as 405)
    * @throws AuthServiceUnauthorizedError for an unknown or already used refresh token
    */
-  async refresh(refreshToken: string): Promise<TokenSet> {
+  async refresh(refreshToken: string, on?: CallerContext): Promise<TokenSet> {
     const token = checkToken(refreshToken, 'refresh: refreshToken');
     let body: unknown;
     try {
@@ -108,6 +112,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
         operation: 'refresh',
         method: 'POST',
         path: ['auth', 'login'],
+        caller: on?.caller,
         form: { grant_type: 'refresh_token', refresh_token: token },
       });
     } catch (error) {
@@ -127,7 +132,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
    * @throws ApexAuthOptionsError when no `oauthClient` is configured
    * @throws AuthServiceUnauthorizedError for a wrong client or an unknown or used code
    */
-  async exchangeCode(code: string): Promise<TokenSet> {
+  async exchangeCode(code: string, on?: CallerContext): Promise<TokenSet> {
     const client = this.#oauthClient;
     if (client === undefined) {
       throw new ApexAuthOptionsError('oauthClient', 'is not configured: exchangeCode() needs it');
@@ -136,6 +141,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
       operation: 'exchangeCode',
       method: 'POST',
       path: ['auth', 'oauth', 'token'],
+      caller: on?.caller,
       form: {
         code: checkString(code, 'exchangeCode: code'),
         client_id: client.clientId,
@@ -150,8 +156,8 @@ export class AuthApi<T extends object = ServiceMetadata> {
    *
    * @throws TypeError when the token is empty or holds whitespace, control or non-ASCII characters
    */
-  forToken(token: string): AuthApiForToken<T> {
-    return new AuthApiForToken(this.#context, checkToken(token, 'forToken: token'));
+  forToken(token: string, on?: CallerContext): AuthApiForToken<T> {
+    return new AuthApiForToken(this.#context, checkToken(token, 'forToken: token'), on?.caller);
   }
 
   /**
@@ -173,4 +179,33 @@ export class AuthApi<T extends object = ServiceMetadata> {
       token,
     );
   }
+}
+
+/**
+ * Who an auth-service call is made for. With it, failures of the auth-service
+ * that follow one caller (say, an auth-service that answers `500` to the junk
+ * tokens one client sends) open the circuit for that caller only.
+ */
+export interface CallerContext {
+  /** An identifier of the end caller, such as its address (the module passes it grouped per IPv6 /64). */
+  caller?: string;
+}
+
+/** One circuit per group: logins, token lookups, everything else. */
+function circuits(
+  settings: CircuitBreakerSettings,
+  log: UpstreamFailureLog,
+): Record<CircuitGroup, CircuitBreaker> {
+  const circuit = (group: CircuitGroup): CircuitBreaker =>
+    new CircuitBreaker(settings, {
+      opened: (scope, retryAfterSeconds) =>
+        log.warn(
+          `circuit ${group} ${scope}`,
+          scope === 'all'
+            ? `circuit of ${group} calls opened: failing fast for ${retryAfterSeconds} s, then probing`
+            : `circuit of ${group} calls opened for one client address whose calls keep failing`,
+        ),
+      closed: () => log.warn(`circuit ${group} closed`, `circuit of ${group} calls closed again`),
+    });
+  return { login: circuit('login'), lookup: circuit('lookup'), other: circuit('other') };
 }

@@ -2,9 +2,14 @@ import type { HttpService } from '@nestjs/axios';
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { isAxiosError } from 'axios';
 import { firstValueFrom } from 'rxjs';
-import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
+import {
+  AuthServiceError,
+  AuthServicePayloadError,
+  AuthServiceUnavailableError,
+} from '../errors/index.js';
 import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import type { UpstreamFailureLog } from './upstream-failure-log.js';
 
 /** One request of the contract. */
 export interface AuthServiceCall {
@@ -23,7 +28,24 @@ export interface AuthServiceCall {
   json?: unknown;
   /** Whether a 2xx answer carries a JSON body to return (default) or nothing to read. */
   expect?: 'json' | 'nothing';
+  /** The end caller the call is made for (its grouped address): failures are attributed to it. */
+  caller?: string;
 }
+
+/**
+ * Which circuit an operation goes through: logins and token lookups each have
+ * their own, so that trouble with one (a flood of junk logins) never stops the
+ * other, and everything else (admin calls, the sync, JWKS) a third.
+ */
+export type CircuitGroup = 'login' | 'lookup' | 'other';
+
+const GROUP_OF_OPERATION: Readonly<Record<string, CircuitGroup>> = {
+  login: 'login',
+  refresh: 'login',
+  exchangeCode: 'login',
+  user: 'lookup',
+  fullMetadataFor: 'lookup',
+};
 
 /** Below this, a retry could not get an answer in time: fail with the first error instead. */
 const MIN_RETRY_BUDGET_MS = 100;
@@ -47,7 +69,8 @@ export class AuthServiceHttp {
     private readonly http: HttpService,
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-    private readonly breaker?: CircuitBreaker,
+    private readonly log: UpstreamFailureLog,
+    private readonly breakers?: Readonly<Record<CircuitGroup, CircuitBreaker>>,
   ) {}
 
   /**
@@ -56,19 +79,36 @@ export class AuthServiceHttp {
    * @returns the parsed JSON body of the 2xx answer (undefined when `expect` is `nothing`)
    * @throws AuthServiceError of the kind of the failure
    */
-  call(call: AuthServiceCall): Promise<unknown> {
-    return this.breaker
-      ? this.breaker.run(call.operation, () => this.callWithRetry(call))
-      : this.callWithRetry(call);
+  async call(call: AuthServiceCall): Promise<unknown> {
+    const breaker = this.breakers?.[GROUP_OF_OPERATION[call.operation] ?? 'other'];
+    try {
+      return await (breaker
+        ? breaker.run(call.operation, (mayRetry) => this.callWithRetry(call, mayRetry), call.caller)
+        : this.callWithRetry(call, true));
+    } catch (error) {
+      this.logFailure(call.operation, error);
+      throw error;
+    }
   }
 
-  private async callWithRetry(call: AuthServiceCall): Promise<unknown> {
+  private logFailure(operation: string, error: unknown): void {
+    if (error instanceof AuthServiceUnavailableError) {
+      // A fast refusal of an open circuit is no news: its opening was logged.
+      if (error.reason === 'circuit-open') return;
+      const what = error.status === undefined ? error.reason : `status ${error.status}`;
+      this.log.warn(`${operation} ${what}`, `${operation} failed (${what})`);
+    } else if (error instanceof AuthServicePayloadError) {
+      this.log.warn(`${operation} payload`, `${operation} failed: ${messageAfterPrefix(error)}`);
+    }
+  }
+
+  private async callWithRetry(call: AuthServiceCall, mayRetry: boolean): Promise<unknown> {
     const deadline = performance.now() + this.timeoutMs;
     try {
       return await this.attempt(call, deadline);
     } catch (error) {
       // Only reads are safe to repeat: a POST that timed out may have happened.
-      if (call.method !== 'GET' || !isTransient(error)) throw error;
+      if (!mayRetry || call.method !== 'GET' || !isTransient(error)) throw error;
       const delay = RETRY_DELAY_MIN_MS + Math.random() * RETRY_DELAY_SPREAD_MS;
       if (deadline - performance.now() - delay < MIN_RETRY_BUDGET_MS) throw error;
       await sleep(delay);
@@ -151,6 +191,11 @@ function isTransient(error: unknown): boolean {
     // Upstream asked for a pause longer than a retry's jitter.
     (error.retryAfterSeconds === undefined || error.retryAfterSeconds === 0)
   );
+}
+
+/** `invalid payload (user): id is missing` without the class's own prefix. */
+function messageAfterPrefix(error: AuthServiceError): string {
+  return error.message.replace(/^auth-service /, '');
 }
 
 function bodyText(data: unknown): string | undefined {

@@ -1,77 +1,289 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ExponentialBackoff,
+  SamplingBreaker,
+  circuitBreaker,
+  handleWhen,
+  noJitterGenerator,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { LRUCache } from 'lru-cache';
 import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
 
 /** When to stop calling an auth-service that keeps failing. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failed operations that open the circuit (default 5). */
-  failureThreshold?: number;
-  /** How long it stays open before one probe is let through, in ms (default 10000). */
-  resetAfterMs?: number;
+  /**
+   * Share of failed calls, over the last `windowMs`, that opens the circuit for
+   * every caller (default 0.5, between 0 and 1).
+   */
+  failureRate?: number;
+  /** The sliding window the failure rate is measured over, in ms (default 10000). */
+  windowMs?: number;
+  /** Calls within the window below which the rate does not count (default 10). */
+  minimumCalls?: number;
+  /**
+   * Failed calls in a row, for one client address, that open the circuit for
+   * that address alone (default 3). Its failures count towards the shared
+   * circuit only until then, so one caller cannot open it for everyone.
+   */
+  clientFailures?: number;
+  /** First pause before a probe is let through, in ms (default 250); it doubles after each failed probe… */
+  halfOpenAfterMs?: number;
+  /** …up to this, in ms (default 5000). */
+  maxHalfOpenAfterMs?: number;
 }
 
-type State =
-  { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
+/** The breaker's settings, defaults applied. */
+export type CircuitBreakerSettings = Required<CircuitBreakerOptions>;
+
+/** What the breaker tells the module's logs. */
+export interface CircuitBreakerEvents {
+  /** The shared circuit opened (`scope: 'all'`) or one client's did. */
+  opened?(scope: 'all' | 'client', retryAfterSeconds: number): void;
+  /** The shared circuit closed again. */
+  closed?(): void;
+}
+
+/** One client address's record: consecutive failures and its own open circuit. */
+interface ClientCircuit {
+  failures: number;
+  openUntil: number;
+  pauseMs: number;
+  probing: boolean;
+  lastSuccessAt: number;
+}
+
+const MAX_TRACKED_CLIENTS = 10_000;
+const CLIENT_RECORD_TTL_MS = 10 * 60_000;
+
+/** What a guarded call may do: retry only while the circuit is closed (a probe tells, once). */
+export type GuardedCall<R> = (mayRetry: boolean) => Promise<R>;
+
+/** A failure the circuit does not count: it started before a later call succeeded. */
+class StaleFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('stale failure');
+  }
+}
+
+/** A refusal (4xx) is an answer: it shows the auth-service is up. */
+class Answered {
+  constructor(readonly error: unknown) {}
+}
 
 /**
- * Fails fast while the auth-service is down: after `failureThreshold`
- * consecutive failed operations every call gets an immediate
- * `AuthServiceUnavailableError('circuit-open')` (a `503` to callers) instead of
- * waiting out its timeout; after `resetAfterMs` one call probes, and its
- * success closes the circuit again. Answers that are the caller's fault (4xx)
- * show the service is up and count as successes.
+ * Fails fast while the auth-service is failing, and lets a blip stay a blip.
+ *
+ * The shared circuit is `cockatiel`'s sampling breaker: it opens when more
+ * than `failureRate` of the calls over a sliding window fail, then lets one
+ * probe through after a short pause that doubles with each failed probe, and
+ * closes on the first success. Calls that arrive while a probe is under way
+ * fail at once instead of queueing behind it.
+ *
+ * On top, two rules of ours. Failures are attributed to the client address
+ * they were made for: after `clientFailures` in a row, that address alone gets
+ * the open circuit (and probes for itself), and its further failures no longer
+ * count for everyone. And a call that fails after a later call has succeeded
+ * (a timeout that comes due once the service is back) counts as nothing: it
+ * says nothing about the service now.
+ *
+ * (Time is `Date.now()`, as cockatiel's own.)
  */
 export class CircuitBreaker {
-  private state: State = { kind: 'closed', failures: 0 };
-  private readonly failureThreshold: number;
-  private readonly resetAfterMs: number;
+  private readonly shared: CircuitBreakerPolicy;
+  private readonly clients = new LRUCache<string, ClientCircuit>({
+    max: MAX_TRACKED_CLIENTS,
+    ttl: CLIENT_RECORD_TTL_MS,
+  });
+  private lastSuccessAt = Number.NEGATIVE_INFINITY;
+  private sharedProbing = false;
+  private sharedOpenedAt = 0;
+  private sharedPauseMs = 0;
 
   constructor(
-    options: CircuitBreakerOptions = {},
-    private readonly now: () => number = Date.now,
+    private readonly settings: CircuitBreakerSettings,
+    private readonly events: CircuitBreakerEvents = {},
   ) {
-    this.failureThreshold = options.failureThreshold ?? 5;
-    this.resetAfterMs = options.resetAfterMs ?? 10_000;
+    const windowSeconds = settings.windowMs / 1000;
+    this.shared = circuitBreaker(
+      handleWhen((error) => isServiceFailure(error)),
+      {
+        halfOpenAfter: new ExponentialBackoff({
+          generator: noJitterGenerator,
+          initialDelay: settings.halfOpenAfterMs,
+          maxDelay: settings.maxHalfOpenAfterMs,
+        }),
+        breaker: new SamplingBreaker({
+          threshold: settings.failureRate,
+          duration: settings.windowMs,
+          minimumRps: settings.minimumCalls / windowSeconds,
+        }),
+      },
+    );
+    this.shared.onHalfOpen(() => {
+      this.sharedProbing = true;
+    });
+    this.shared.onBreak(() => {
+      // A failed probe doubles the pause; a fresh opening starts again from the first one.
+      const reopened = this.sharedPauseMs > 0 && this.sharedOpenedAt > 0;
+      this.sharedPauseMs = reopened
+        ? Math.min(this.sharedPauseMs * 2, settings.maxHalfOpenAfterMs)
+        : settings.halfOpenAfterMs;
+      this.sharedOpenedAt = Date.now();
+      this.events.opened?.('all', secondsFrom(this.sharedPauseMs));
+    });
+    this.shared.onReset(() => {
+      this.sharedOpenedAt = 0;
+      this.sharedPauseMs = 0;
+      this.events.closed?.();
+    });
   }
 
-  /** Runs an operation through the breaker. */
-  async run<R>(operation: string, call: () => Promise<R>): Promise<R> {
-    this.admit(operation);
+  /** `closed`, `open` (failing fast) or `half-open` (a probe is under way), for health checks. */
+  get state(): 'closed' | 'open' | 'half-open' {
+    switch (this.shared.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'open';
+    }
+  }
+
+  /**
+   * Runs one operation through the breaker.
+   *
+   * @param client - the client address the call is made for, when there is one
+   * @throws AuthServiceUnavailableError('circuit-open') without calling, while the circuit is open
+   */
+  async run<R>(operation: string, call: GuardedCall<R>, client?: string): Promise<R> {
+    const record = client === undefined ? undefined : this.clients.get(client);
+    if (record !== undefined && record.failures >= this.settings.clientFailures) {
+      return this.probeForClient(operation, call, record);
+    }
+    const startedAt = Date.now();
     try {
-      const result = await call();
-      this.state = { kind: 'closed', failures: 0 };
+      const result = await this.throughShared(operation, call, startedAt);
+      if (client !== undefined) this.clientSucceeded(client, record);
       return result;
     } catch (error) {
-      this.settle(error);
+      if (client !== undefined && isServiceFailure(error)) {
+        this.clientFailed(client, record, startedAt);
+      }
       throw error;
     }
   }
 
-  private admit(operation: string): void {
-    const { state } = this;
-    if (state.kind === 'closed') return;
-    if (state.kind === 'open' && this.now() >= state.until) {
-      this.state = { kind: 'probing' };
-      return;
+  private async throughShared<R>(
+    operation: string,
+    call: GuardedCall<R>,
+    startedAt: number,
+  ): Promise<R> {
+    // cockatiel queues calls behind a half-open probe; a caller is better served by a 503 now.
+    if (this.shared.state === CircuitState.HalfOpen) throw this.sharedOpen(operation);
+    let outcome: { value: R } | Answered;
+    try {
+      outcome = await this.shared.execute(async () => {
+        const probing = this.sharedProbing;
+        this.sharedProbing = false;
+        try {
+          return { value: await call(!probing) };
+        } catch (error) {
+          if (!isServiceFailure(error)) return new Answered(error);
+          if (startedAt < this.lastSuccessAt) throw new StaleFailure(error);
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw this.sharedOpen(operation);
+      if (error instanceof StaleFailure) throw error.error;
+      throw error;
     }
-    const wait = state.kind === 'open' ? state.until - this.now() : this.resetAfterMs;
-    throw new AuthServiceUnavailableError(
-      operation,
-      'circuit-open',
-      undefined,
-      Math.max(1, Math.ceil(wait / 1000)),
-    );
+    this.lastSuccessAt = Date.now();
+    if (outcome instanceof Answered) throw outcome.error;
+    return outcome.value;
   }
 
-  private settle(error: unknown): void {
-    const failed =
-      error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
-    if (!failed) {
-      this.state = { kind: 'closed', failures: 0 };
-      return;
+  /** A client whose circuit is open: fail fast, or let its one probe through (not counted for everyone). */
+  private async probeForClient<R>(
+    operation: string,
+    call: GuardedCall<R>,
+    record: ClientCircuit,
+  ): Promise<R> {
+    const now = Date.now();
+    if (record.probing || now < record.openUntil) {
+      throw circuitOpen(operation, Math.max(record.openUntil - now, this.settings.halfOpenAfterMs));
     }
-    const failures = this.state.kind === 'closed' ? this.state.failures + 1 : this.failureThreshold;
-    this.state =
-      failures >= this.failureThreshold
-        ? { kind: 'open', until: this.now() + this.resetAfterMs }
-        : { kind: 'closed', failures };
+    if (this.shared.state !== CircuitState.Closed) throw this.sharedOpen(operation);
+    record.probing = true;
+    try {
+      const result = await call(false);
+      this.recovered(record);
+      return result;
+    } catch (error) {
+      if (isServiceFailure(error)) {
+        record.pauseMs = Math.min(record.pauseMs * 2, this.settings.maxHalfOpenAfterMs);
+        record.openUntil = Date.now() + record.pauseMs;
+      } else {
+        this.recovered(record);
+      }
+      throw error;
+    } finally {
+      record.probing = false;
+    }
   }
+
+  private clientSucceeded(client: string, record: ClientCircuit | undefined): void {
+    if (record === undefined) return;
+    this.recovered(record);
+    this.clients.set(client, record);
+  }
+
+  private recovered(record: ClientCircuit): void {
+    record.failures = 0;
+    record.pauseMs = 0;
+    record.lastSuccessAt = Date.now();
+  }
+
+  private clientFailed(client: string, known: ClientCircuit | undefined, startedAt: number): void {
+    const record = known ?? {
+      failures: 0,
+      openUntil: 0,
+      pauseMs: 0,
+      probing: false,
+      lastSuccessAt: Number.NEGATIVE_INFINITY,
+    };
+    // A success since it started, for this client or any other: the service was up after all.
+    if (startedAt < Math.max(record.lastSuccessAt, this.lastSuccessAt)) return;
+    record.failures++;
+    if (record.failures >= this.settings.clientFailures) {
+      record.pauseMs = this.settings.halfOpenAfterMs;
+      record.openUntil = Date.now() + record.pauseMs;
+      this.events.opened?.('client', secondsFrom(record.pauseMs));
+    }
+    this.clients.set(client, record);
+  }
+
+  private sharedOpen(operation: string): AuthServiceUnavailableError {
+    const left = this.sharedOpenedAt + this.sharedPauseMs - Date.now();
+    return circuitOpen(operation, Math.max(left, this.settings.halfOpenAfterMs));
+  }
+}
+
+/** The auth-service failed (not the caller's request): what a breaker counts. */
+function isServiceFailure(error: unknown): boolean {
+  return (
+    (error instanceof AuthServiceUnavailableError && error.reason !== 'circuit-open') ||
+    error instanceof AuthServicePayloadError
+  );
+}
+
+function circuitOpen(operation: string, waitMs: number): AuthServiceUnavailableError {
+  return new AuthServiceUnavailableError(operation, 'circuit-open', undefined, secondsFrom(waitMs));
+}
+
+function secondsFrom(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }

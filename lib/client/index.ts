@@ -1,4 +1,4 @@
-export { AuthApi } from './auth-api.js';
+export { AuthApi, type CallerContext } from './auth-api.js';
 export { AuthApiForToken } from './auth-api-for-token.js';
 export type {
   AdminCredentials,

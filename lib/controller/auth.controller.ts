@@ -20,6 +20,7 @@ import { APEX_AUTH_RESOLVED_OPTIONS } from '../apex-auth.constants.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
+import { clientKey } from '../auth/client-address.js';
 import type { HttpRequestLike } from '../auth/http-request.js';
 import { serviceUnavailable } from '../auth/service-unavailable.js';
 import { AuthApi } from '../client/index.js';
@@ -37,6 +38,8 @@ import {
   LoginAttemptLimiter,
   TooManyLoginAttemptsException,
 } from '../login-limits/login-attempt.limiter.js';
+import { RefusalDelay } from '../login-limits/refusal-delay.js';
+import type { CallerContext } from '../client/index.js';
 import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
 import { AuthorizationCodeDto } from './authorization-code.dto.js';
 import { LoginDto } from './login.dto.js';
@@ -59,7 +62,8 @@ const validation = new ValidationPipe({
  * - `POST logout` — forgets the caller's token in this service's cache.
  *
  * The auth-service's error bodies never reach the caller: every kind of wrong
- * credentials is one `401`, answered no sooner than `login.minFailureMs`;
+ * credentials is one `401`, answered no sooner than the slowest login the
+ * auth-service answered lately (at least `login.minFailureMs`);
  * repeated failures are `429`; an unhealthy auth-service is `503`.
  */
 @Controller()
@@ -67,6 +71,7 @@ export class AuthController {
   constructor(
     protected readonly authApi: AuthApi,
     protected readonly limiter: LoginAttemptLimiter,
+    protected readonly refusalDelay: RefusalDelay,
     protected readonly users: AuthenticatedUserResolver,
     protected readonly adapterHost: HttpAdapterHost,
     @Inject(APEX_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedApexAuthOptions,
@@ -82,8 +87,8 @@ export class AuthController {
     @Req() request: HttpRequestLike,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
-    return this.signIn(body.username, request, response, 'invalid username or password', () =>
-      this.authApi.login(body.username, body.password),
+    return this.signIn(body.username, request, response, 'invalid username or password', (on) =>
+      this.authApi.login(body.username, body.password, on),
     );
   }
 
@@ -103,8 +108,8 @@ export class AuthController {
       { code: bodyCode ?? queryCode },
       { type: 'body', metatype: AuthorizationCodeDto },
     )) as AuthorizationCodeDto;
-    return this.signIn(undefined, request, response, 'invalid authorization code', () =>
-      this.authApi.exchangeCode(code),
+    return this.signIn(undefined, request, response, 'invalid authorization code', (on) =>
+      this.authApi.exchangeCode(code, on),
     );
   }
 
@@ -126,20 +131,23 @@ export class AuthController {
 
   /**
    * Runs one sign-in under the failed-login limits. Every refusal is the same
-   * `401`, delayed to the same floor, and counted.
+   * `401`, counted, and answered no sooner than the {@link RefusalDelay}.
    */
   protected async signIn(
     username: string | undefined,
     request: HttpRequestLike,
     response: unknown,
     refusal: string,
-    attempt: () => Promise<TokenSet>,
+    attempt: (on: CallerContext) => Promise<TokenSet>,
   ): Promise<TokenResponse> {
     const started = Date.now();
+    const client = clientKey(request.ip, this.options.ipv6PrefixLength);
     let release: (() => void) | undefined;
     try {
-      release = await this.limiter.assertAllowed(username, request.ip);
-      return toTokenResponse(await attempt());
+      release = await this.limiter.assertAllowed(username, client);
+      const tokens = await attempt({ caller: client });
+      this.refusalDelay.observe(Date.now() - started);
+      return toTokenResponse(tokens);
     } catch (error) {
       if (error instanceof TooManyLoginAttemptsException) {
         this.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
@@ -158,10 +166,12 @@ export class AuthController {
         throw new NotFoundException(`not configured: ${error.option}`);
       }
       if (!(error instanceof AuthServiceError)) throw error;
-      await this.limiter.recordFailure(username, request.ip);
+      // An answer of the auth-service: how long it took is what refusals must not reveal.
+      this.refusalDelay.observe(Date.now() - started);
+      await this.limiter.recordFailure(username, client);
       // Counted: the next attempt sees this failure, so it no longer holds a place.
       release?.();
-      const wait = this.options.login.minFailureMs - (Date.now() - started);
+      const wait = this.refusalDelay.boundMs - (Date.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       throw new UnauthorizedException(refusal);
     } finally {

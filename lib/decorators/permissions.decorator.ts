@@ -1,11 +1,13 @@
-import { SetMetadata } from '@nestjs/common';
 import { APEX_AUTH_PERMISSIONS } from '../apex-auth.constants.js';
 import type { PermissionRequirement } from '../permissions/permission-requirement.js';
+import { appendMetadata } from './append-metadata.js';
 
 /**
- * Requires permissions of the caller, on a handler or a whole controller (both
- * apply, and every requirement must hold). A missing one is a `403` that names it.
- * Names are checked against the permission schema at startup.
+ * Requires permissions of the caller, on a handler or a whole controller. Every
+ * requirement of every `@Permissions()` must hold: those on the handler, on its
+ * controller and on the controller's base classes, however many times each is
+ * applied. A missing one is a `403` that names it. Names and values are checked
+ * against the permission schema at startup.
  *
  * @example
  * ```ts
@@ -15,4 +17,4 @@ import type { PermissionRequirement } from '../permissions/permission-requiremen
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see PermissionRequirement
 export const Permissions = <T extends object = any>(
   ...requirements: PermissionRequirement<T>[]
-): MethodDecorator & ClassDecorator => SetMetadata(APEX_AUTH_PERMISSIONS, requirements);
+): MethodDecorator & ClassDecorator => appendMetadata(APEX_AUTH_PERMISSIONS, requirements);

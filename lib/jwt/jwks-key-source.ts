@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { AuthenticationFailure } from '../auth/authentication-failure.js';
 import { AuthServiceUnavailableError } from '../errors/index.js';
 import { algorithmsForKey, allowedAlgorithms, ASYMMETRIC_ALGORITHMS } from './jwt-algorithms.js';
-import type { JwtHeader } from './jwt-header.js';
+import type { JwtHeader } from './token-screen.js';
 import type { JwtKeySource } from './jwt-key-source.js';
 import type { JwtAlgorithm } from './jwt-verification.options.js';
 
@@ -106,7 +106,10 @@ export class JwksKeySource implements JwtKeySource {
 
   private importKey(jwk: JsonWebKey): KnownKey | undefined {
     if (typeof jwk !== 'object' || jwk === null || typeof jwk.kid !== 'string') return undefined;
+    // A key published for something else (encryption, or operations without `verify`) never verifies.
     if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+    const ops = (jwk as { key_ops?: unknown }).key_ops;
+    if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
     try {
       const key = createPublicKey({ key: jwk, format: 'jwk' });
       const keyAllows = algorithmsForKey(key, `jwks key ${jwk.kid}`).filter((alg) =>

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JwtAlgorithm } from './jwt-verification.options.js';
-import type { JwtHeader } from './jwt-header.js';
+import type { JwtHeader } from './token-screen.js';
 
 /**
  * Where the verification key of a token comes from: one configured key, or

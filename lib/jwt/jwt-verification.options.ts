@@ -16,14 +16,12 @@ export type JwtAlgorithm =
 /** Claims checks shared by every kind of key. */
 export interface JwtClaimsOptions {
   /**
-   * Accepted algorithms. Default: every algorithm of the configured key's kind.
-   * Must fit the key: HMAC only with `secret`, RSA/EC only with `publicKey` or `jwksUri`.
+   * Accepted algorithms. Default: `HS256` with a `secret` (what the
+   * auth-service issues; RFC 8725 §3.1: one algorithm per key), every
+   * algorithm of the key's kind with `publicKey` or `jwksUri`. Must fit the
+   * key: HMAC only with `secret`, RSA/EC only with `publicKey` or `jwksUri`.
    */
   algorithms?: JwtAlgorithm[];
-  /** Required `iss` (one of). */
-  issuer?: string | string[];
-  /** Required `aud` (one of). */
-  audience?: string | string[];
   /** Leeway for `exp` and `nbf`, in seconds. Default 0, at most 300. */
   clockToleranceSeconds?: number;
 }

@@ -30,7 +30,12 @@ export class StaticJwtKey implements JwtKeySource {
         `is ${bytes} bytes long; an HMAC secret must have at least ${MIN_HMAC_SECRET_BYTES} bytes, or it can be brute-forced from one token (RFC 8725 §3.5)`,
       );
     }
-    return new StaticJwtKey(createSecretKey(Buffer.from(secret, 'utf8')), algorithms, 'jwt.secret');
+    return new StaticJwtKey(
+      createSecretKey(Buffer.from(secret, 'utf8')),
+      // RFC 8725 §3.1: one algorithm per key, the one the auth-service signs with, unless told otherwise.
+      algorithms ?? ['HS256'],
+      'jwt.secret',
+    );
   }
 
   /** @throws ApexAuthOptionsError for a PEM that is not a public RSA (≥ 2048 bits) or EC key */

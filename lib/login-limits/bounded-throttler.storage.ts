@@ -8,13 +8,17 @@ interface Counter {
 
 /** Counters kept at most; a flood of new usernames or addresses cannot grow memory past this. */
 export const DEFAULT_MAX_COUNTERS = 100_000;
+/** Once full, it is compacted to this share of the bound, so that compaction is rare. */
+const COMPACT_TO = 0.9;
 
 /**
  * The default storage of failed-login counters: in memory, per process,
  * fixed windows. Unlike `@nestjs/throttler`'s `ThrottlerStorageService` it
- * keeps no timer per hit and holds a bounded number of counters (expired ones
- * go first, then the least recently touched), so an attacker trying many
- * usernames cannot make it grow without end.
+ * keeps no timer per hit and holds a bounded number of counters, so an
+ * attacker trying many usernames cannot make it grow without end. When full it
+ * lets go of expired counters first, then of running counters (least recently
+ * touched first), and of active blocks last: a flood of new usernames or
+ * addresses does not lift a lockout.
  */
 export class BoundedThrottlerStorage implements ThrottlerStorage {
   private readonly counters = new Map<string, Counter>();
@@ -48,7 +52,8 @@ export class BoundedThrottlerStorage implements ThrottlerStorage {
       counter.hits++;
       if (counter.hits > limit) counter.blockedUntil = now + blockDuration;
     }
-    this.store(id, counter, now);
+    this.counters.set(id, counter);
+    if (this.counters.size > this.maxCounters) this.compact(now);
     const isBlocked = counter.blockedUntil > now;
     return Promise.resolve({
       totalHits: counter.hits,
@@ -63,16 +68,16 @@ export class BoundedThrottlerStorage implements ThrottlerStorage {
     return this.counters.size;
   }
 
-  private store(id: string, counter: Counter, now: number): void {
-    this.counters.set(id, counter);
-    if (this.counters.size <= this.maxCounters) return;
-    for (const [other, { windowEndsAt, blockedUntil }] of this.counters) {
-      if (windowEndsAt <= now && blockedUntil <= now) this.counters.delete(other);
-    }
+  private compact(now: number): void {
+    const target = Math.floor(this.maxCounters * COMPACT_TO);
+    const expired = (c: Counter): boolean => c.windowEndsAt <= now && c.blockedUntil <= now;
+    const running = (c: Counter): boolean => c.blockedUntil <= now;
     // Map order is least recently touched first.
-    for (const other of this.counters.keys()) {
-      if (this.counters.size <= this.maxCounters) break;
-      this.counters.delete(other);
+    for (const lettingGo of [expired, running, () => true]) {
+      for (const [id, counter] of this.counters) {
+        if (this.counters.size <= target) return;
+        if (lettingGo(counter)) this.counters.delete(id);
+      }
     }
   }
 }

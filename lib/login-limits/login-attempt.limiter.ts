@@ -26,8 +26,10 @@ export class TooManyLoginAttemptsException extends ThrottlerException {
  * marker key of its own, and checking it adds a hit to the marker only, never
  * to the failures.
  *
- * Usernames are stored hashed: a shared storage (Redis) then holds no list of
- * who tried to log in.
+ * Usernames are counted as the auth-service may match them: Unicode NFKC,
+ * case-folded and trimmed (`Sam`, ` sam ` and `ｓａｍ` share one counter), and
+ * stored hashed: a shared storage (Redis) then holds no list of who tried to
+ * log in. Client addresses come grouped (`clientKey`: IPv6 per /64).
  *
  * A failure is only counted once the auth-service has answered, so attempts
  * that run at the same time would all pass the check before any of them is
@@ -47,14 +49,18 @@ export class LoginAttemptLimiter {
   /**
    * Admits one attempt.
    *
+   * @param client - the client's grouped address (`clientKey`)
    * @returns a function to call once the attempt is over (after `recordFailure` when it failed)
    * @throws TooManyLoginAttemptsException while the username or address is blocked, or
    *   while as many attempts as its limit allows failures are already under way
    */
-  async assertAllowed(username: string | undefined, ip: string | undefined): Promise<() => void> {
+  async assertAllowed(
+    username: string | undefined,
+    client: string | undefined,
+  ): Promise<() => void> {
     const storage = this.storage;
     if (storage === undefined) return () => undefined;
-    const keys = this.keys(username, ip);
+    const keys = this.keys(username, client);
     // Reserved before the first await, so that parallel attempts see each other.
     if (keys.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit.maxFailures)) {
       throw new TooManyLoginAttemptsException(1);
@@ -91,10 +97,10 @@ export class LoginAttemptLimiter {
   }
 
   /** Counts one failure; blocks what passed its limit. */
-  async recordFailure(username: string | undefined, ip: string | undefined): Promise<void> {
+  async recordFailure(username: string | undefined, client: string | undefined): Promise<void> {
     const storage = this.storage;
     if (storage === undefined) return;
-    for (const [key, limit] of this.keys(username, ip)) {
+    for (const [key, limit] of this.keys(username, client)) {
       const failures = await storage.increment(
         `${key}:failures`,
         limit.windowMs,
@@ -109,16 +115,31 @@ export class LoginAttemptLimiter {
     }
   }
 
-  private keys(username: string | undefined, ip: string | undefined): [string, FailedLoginLimit][] {
+  private keys(
+    username: string | undefined,
+    client: string | undefined,
+  ): [string, FailedLoginLimit][] {
     const keys: [string, FailedLoginLimit][] = [];
     const { perUsername, perIp } = this.settings;
-    if (perUsername && typeof username === 'string' && username !== '') {
-      keys.push([`apex-auth:login:user:${hash(username.trim().toLowerCase())}`, perUsername]);
+    const folded = typeof username === 'string' ? foldUsername(username) : '';
+    if (perUsername && folded !== '') {
+      keys.push([`apex-auth:login:user:${hash(folded)}`, perUsername]);
     }
-    if (perIp && typeof ip === 'string' && ip !== '')
-      keys.push([`apex-auth:login:ip:${ip}`, perIp]);
+    if (perIp && typeof client === 'string' && client !== '') {
+      keys.push([`apex-auth:login:ip:${client}`, perIp]);
+    }
     return keys;
   }
+}
+
+/**
+ * A username as an auth-service that normalises usernames may see it: NFKC
+ * (fullwidth and compatibility forms become their plain letters), case-folded
+ * (upper then lower case, so that `ß` and `SS` meet too), NFKC again, trimmed.
+ * Variants an attacker could send to get a fresh counter share one.
+ */
+export function foldUsername(username: string): string {
+  return username.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
 }
 
 function hash(value: string): string {

@@ -12,8 +12,9 @@ const DEFAULT_LOGIN_LIMITS = {
   perIp: { maxFailures: 20, windowMs: FIFTEEN_MINUTES, blockMs: FIFTEEN_MINUTES },
 };
 const DEFAULT_MIN_FAILURE_MS = 250;
+const DEFAULT_MAX_FAILURE_MS = 2_000;
 /** Past this, a floor would be a denial of service of its own. */
-const MAX_MIN_FAILURE_MS = 5_000;
+const MAX_FAILURE_DELAY_MS = 5_000;
 
 /**
  * Checks the `login` option and applies its defaults.
@@ -24,13 +25,18 @@ export function resolveLoginOptions(
   login: ApexAuthModuleOptions['login'],
 ): ResolvedApexAuthOptions['login'] {
   if (login !== undefined) assertObjectOption(login, 'login');
-  const { limits = {}, minFailureMs = DEFAULT_MIN_FAILURE_MS } = login ?? {};
-  checkNumberOption(minFailureMs, 'login.minFailureMs', {
-    min: 0,
-    max: MAX_MIN_FAILURE_MS,
-    unit: 'milliseconds',
-  });
-  if (limits === false) return { limits: false, minFailureMs };
+  const {
+    limits = {},
+    minFailureMs = DEFAULT_MIN_FAILURE_MS,
+    maxFailureMs = Math.max(DEFAULT_MAX_FAILURE_MS, minFailureMs),
+  } = login ?? {};
+  const delays = { min: 0, max: MAX_FAILURE_DELAY_MS, unit: 'milliseconds' };
+  checkNumberOption(minFailureMs, 'login.minFailureMs', delays);
+  checkNumberOption(maxFailureMs, 'login.maxFailureMs', delays);
+  if (maxFailureMs < minFailureMs) {
+    throw new ApexAuthOptionsError('login.maxFailureMs', 'must be at least login.minFailureMs');
+  }
+  if (limits === false) return { limits: false, minFailureMs, maxFailureMs };
   assertObjectOption(limits, 'login.limits', 'false or { perUsername, perIp, storage }');
   const storage = limits.storage;
   if (
@@ -53,6 +59,7 @@ export function resolveLoginOptions(
       storage,
     },
     minFailureMs,
+    maxFailureMs,
   };
 }
 

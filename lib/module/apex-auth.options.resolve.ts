@@ -1,11 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
+import { DEFAULT_IPV6_PREFIX_LENGTH } from '../auth/client-address.js';
+import { checkCircuitBreaker } from '../client/auth-api.options.check.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { assertObjectOption, checkNumberOption } from '../errors/option-checks.js';
 import { JwksKeySource, type JwksFetcher } from '../jwt/jwks-key-source.js';
 import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
-import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
 import { StaticJwtKey } from '../jwt/static-jwt-key.js';
+import type { TokenClaimsPolicy } from '../jwt/token-screen.js';
 import { PermissionSchema } from '../permissions/index.js';
 import { resolveLoginOptions } from '../login-limits/login-options.resolve.js';
 import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
@@ -18,7 +20,9 @@ const DEFAULT_CACHE = {
   maxEntries: 10_000,
   negativeTtlMs: 5_000,
   negativeMaxEntries: 1_000,
+  staleIfErrorMs: 300_000,
 };
+const DEFAULT_LOOKUP_LIMIT = { maxLookups: 60, windowMs: 60_000 };
 /** A refused token is remembered this long at most. */
 const MAX_NEGATIVE_TTL_MS = 5_000;
 
@@ -45,26 +49,57 @@ export function resolveApexAuthOptions(
   assertObjectOption(options, 'options');
   const schema =
     options.permissions === undefined ? undefined : PermissionSchema.from(options.permissions);
+  const jwt = options.jwt === undefined ? undefined : resolveJwt(options.jwt, context);
   return Object.freeze({
     baseUrl: options.baseUrl,
     serviceName: options.serviceName,
     schema,
     admin: options.admin,
     oauthClient: options.oauthClient,
-    jwt: options.jwt === undefined ? undefined : resolveJwt(options.jwt, context),
+    jwt,
+    claims: resolveClaims(options, jwt?.clockToleranceSeconds ?? 0),
     sync: resolveSync(options, schema),
     timeoutMs: options.timeoutMs ?? 5000,
     cache: resolveCache(options.cache),
-    circuitBreaker: options.circuitBreaker,
+    lookupLimit: resolveLookupLimit(options.lookupLimit),
+    circuitBreaker: checkCircuitBreaker(options.circuitBreaker),
+    ipv6PrefixLength: checkNumberOption(
+      options.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH,
+      'ipv6PrefixLength',
+      { min: 1, max: 128, integer: true },
+    ),
     login: resolveLoginOptions(options.login),
+  });
+}
+
+/** The claims rules of both modes; the audience is this service's name unless configured. */
+function resolveClaims(
+  options: ApexAuthModuleOptions,
+  clockToleranceSeconds: number,
+): TokenClaimsPolicy {
+  const audiences = checkClaim(options.audience, 'audience');
+  const issuers = checkClaim(options.issuer, 'issuer');
+  return Object.freeze({
+    audiences: audiences ?? [options.serviceName],
+    audienceRequired: audiences !== undefined,
+    ...(issuers === undefined ? {} : { issuers }),
+    clockToleranceSeconds,
   });
 }
 
 function resolveJwt(
   jwt: JwtVerificationOptions,
   context: OptionsResolutionContext,
-): { keys: JwtKeySource; claims: LocalJwtClaims } {
+): { keys: JwtKeySource; keyOption: string; clockToleranceSeconds: number } {
   assertObjectOption(jwt, 'jwt');
+  for (const moved of ['audience', 'issuer'] as const) {
+    if (Object.hasOwn(jwt, moved)) {
+      throw new ApexAuthOptionsError(
+        `jwt.${moved}`,
+        `has moved: use the top-level \`${moved}\` option, which applies in both verification modes`,
+      );
+    }
+  }
   const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(
     (key) => jwt[key] !== undefined,
   );
@@ -83,11 +118,8 @@ function resolveJwt(
   else keys = new JwksKeySource(jwksFetcher(jwt.jwksUri, context), jwt.algorithms, context.logger);
   return {
     keys,
-    claims: {
-      issuer: checkClaim(jwt.issuer, 'jwt.issuer'),
-      audience: checkClaim(jwt.audience, 'jwt.audience'),
-      clockToleranceSeconds: checkTolerance(jwt.clockToleranceSeconds),
-    },
+    keyOption: `jwt.${sources[0]}`,
+    clockToleranceSeconds: checkTolerance(jwt.clockToleranceSeconds),
   };
 }
 
@@ -104,13 +136,13 @@ function jwksFetcher(uri: unknown, context: OptionsResolutionContext): JwksFetch
   return () => context.fetchJwks(url);
 }
 
-function checkClaim(value: unknown, option: string): string | string[] | undefined {
+function checkClaim(value: unknown, option: string): string[] | undefined {
   if (value === undefined) return undefined;
-  const values = Array.isArray(value) ? value : [value];
+  const values: unknown[] = Array.isArray(value) ? value : [value];
   if (values.length === 0 || values.some((v) => typeof v !== 'string' || v === '')) {
     throw new ApexAuthOptionsError(option, 'must be a non-empty string or array of them');
   }
-  return value as string | string[];
+  return values as string[];
 }
 
 function checkTolerance(value: unknown): number {
@@ -173,10 +205,40 @@ function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOp
       integer: true,
     },
   );
+  const staleIfErrorMs = checkNumberOption(
+    cache.staleIfErrorMs ?? DEFAULT_CACHE.staleIfErrorMs,
+    'cache.staleIfErrorMs',
+    { min: 0, unit: 'milliseconds' },
+  );
   return {
     ttlMs,
     maxEntries,
     negativeTtlMs: Math.min(MAX_NEGATIVE_TTL_MS, ttlMs),
     negativeMaxEntries: Math.min(DEFAULT_CACHE.negativeMaxEntries, maxEntries),
+    staleIfErrorMs,
+  };
+}
+
+function resolveLookupLimit(
+  limit: ApexAuthModuleOptions['lookupLimit'],
+): ResolvedApexAuthOptions['lookupLimit'] {
+  if (limit === false) return false;
+  if (limit === undefined) return DEFAULT_LOOKUP_LIMIT;
+  assertObjectOption(limit, 'lookupLimit', 'false or { maxLookups, windowMs }');
+  return {
+    maxLookups: checkNumberOption(
+      limit.maxLookups ?? DEFAULT_LOOKUP_LIMIT.maxLookups,
+      'lookupLimit.maxLookups',
+      { min: 1, integer: true },
+    ),
+    windowMs: checkNumberOption(
+      limit.windowMs ?? DEFAULT_LOOKUP_LIMIT.windowMs,
+      'lookupLimit.windowMs',
+      {
+        min: 0,
+        aboveMin: true,
+        unit: 'milliseconds',
+      },
+    ),
   };
 }

@@ -4,9 +4,11 @@ import type {
   OAuthClientCredentials,
 } from '../client/index.js';
 import type { UserCacheSettings } from '../auth/authenticated-user.resolver.js';
-import type { JwtKeySource } from '../jwt/jwt-key-source.js';
-import type { LocalJwtClaims } from '../jwt/local-jwt.strategy.js';
+import type { LookupLimit } from '../auth/lookup-budget.js';
+import type { CircuitBreakerSettings } from '../client/circuit-breaker.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
+import type { LocalJwtSettings } from '../jwt/local-jwt.strategy.js';
+import type { TokenClaimsPolicy } from '../jwt/token-screen.js';
 import type { LoginLimitSettings } from '../login-limits/login-attempt.limiter.js';
 import type { LoginLimitsOptions } from '../login-limits/login-limits.options.js';
 import type { PermissionSchema, PermissionsSource } from '../permissions/index.js';
@@ -26,6 +28,13 @@ export interface UserCacheOptions {
   ttlMs?: number;
   /** Most users kept (default 10000; the least recently used go first). */
   maxEntries?: number;
+  /**
+   * While the auth-service is unavailable, users validated before are still
+   * served this long past `ttlMs`, in ms (default 300000; never past the
+   * token's `exp`; `0` turns it off). A token revoked meanwhile keeps working
+   * that long, but only while the auth-service cannot be asked.
+   */
+  staleIfErrorMs?: number;
 }
 
 /** How the login routes defend themselves. */
@@ -33,11 +42,22 @@ export interface LoginOptions {
   /** Limits on failed logins per username and per client address (on by default); `false` turns them off. */
   limits?: LoginLimitsOptions | false;
   /**
-   * A failed login is answered no sooner than this after it arrived, in ms
-   * (default 250), so that response times do not tell an unknown user from a
-   * wrong password even when the auth-service answers them at different speeds.
+   * A refused login is answered no sooner than this after it arrived, in ms
+   * (default 250), and no sooner than the slowest login the auth-service
+   * answered in the last 15 minutes, so that response times do not tell an
+   * unknown user from a wrong password.
    */
   minFailureMs?: number;
+  /** The most a refusal is delayed by what was learned of the auth-service, in ms (default 2000). */
+  maxFailureMs?: number;
+}
+
+/** How many lookups tokens the module has not seen may cost, per client address. */
+export interface LookupLimitOptions {
+  /** Lookups per client address and window (default 60). */
+  maxLookups?: number;
+  /** The window, in ms (default 60000). */
+  windowMs?: number;
 }
 
 /**
@@ -69,6 +89,14 @@ export interface ApexAuthModuleOptions<T extends object = any> {
    */
   jwt?: JwtVerificationOptions;
   /**
+   * This service's audiences. A token whose `aud` is present must name one of
+   * them (RFC 7519 §4.1.3), in both verification modes. Default: the service
+   * name, and tokens without `aud` pass; when set, `aud` is required too.
+   */
+  audience?: string | string[];
+  /** Accepted `iss` values; when set, a token must carry one of them (both modes). */
+  issuer?: string | string[];
+  /**
    * Sync `permissions` to the auth-service at startup. Default: on when
    * `admin` and `permissions` are given.
    */
@@ -78,11 +106,20 @@ export interface ApexAuthModuleOptions<T extends object = any> {
   /** The cache of validated users; `false` asks the auth-service on every request. */
   cache?: false | UserCacheOptions;
   /**
+   * Bounds the auth-service lookups that tokens the module has not seen cost,
+   * per client address (default 60 per minute); past it, `429`. `false` turns it off.
+   */
+  lookupLimit?: false | LookupLimitOptions;
+  /**
    * Fail fast while the auth-service keeps failing: `503` at once instead of
-   * waiting out timeouts; cached tokens keep working. Default on (5 failures
-   * in a row open it for 10 s); `false` turns it off.
+   * waiting out timeouts; cached tokens keep working. Default on; `false` turns it off.
    */
   circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * How IPv6 client addresses are grouped for the login limits, the lookup
+   * limit and the circuit breaker: by this prefix length (default 64, from 1 to 128).
+   */
+  ipv6PrefixLength?: number;
   /** Brute-force and enumeration defences of `POST /auth/login` and `/auth/login/code`. */
   login?: LoginOptions;
 }
@@ -105,13 +142,17 @@ export interface ResolvedApexAuthOptions<T extends object = object> {
   readonly schema?: PermissionSchema<T>;
   readonly admin?: AdminCredentials;
   readonly oauthClient?: OAuthClientCredentials;
-  readonly jwt?: { readonly keys: JwtKeySource; readonly claims: LocalJwtClaims };
+  readonly jwt?: Readonly<Omit<LocalJwtSettings, 'watch'> & { keyOption: string }>;
+  readonly claims: TokenClaimsPolicy;
   readonly sync: false | Readonly<Required<PermissionSyncOptions>>;
   readonly timeoutMs: number;
   readonly cache: false | Readonly<UserCacheSettings>;
-  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  readonly lookupLimit: false | Readonly<LookupLimit>;
+  readonly circuitBreaker: CircuitBreakerSettings | false;
+  readonly ipv6PrefixLength: number;
   readonly login: {
     readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
     readonly minFailureMs: number;
+    readonly maxFailureMs: number;
   };
 }

@@ -10,15 +10,20 @@ import { BoundedThrottlerStorage } from '../login-limits/bounded-throttler.stora
 import { LoginAttemptLimiter } from '../login-limits/login-attempt.limiter.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
-import { RemoteBearerStrategy } from '../auth/remote-bearer.strategy.js';
+import { clientKey } from '../auth/client-address.js';
+import type { HttpRequestLike } from '../auth/http-request.js';
+import { RemoteBearerStrategy, type StrategyContext } from '../auth/remote-bearer.strategy.js';
 import { AuthApi } from '../client/index.js';
 import { AuthServiceHttp } from '../client/auth-service.http.js';
-import { createLocalJwtStrategy } from '../jwt/local-jwt.strategy.js';
+import { UpstreamFailureLog } from '../client/upstream-failure-log.js';
+import { KeyMismatchWatch } from '../jwt/key-mismatch.watch.js';
+import { LocalJwtStrategy } from '../jwt/local-jwt.strategy.js';
+import { RefusalDelay } from '../login-limits/refusal-delay.js';
 import { PermissionSyncService } from '../sync/permission-sync.service.js';
 import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
 import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
 import { resolveApexAuthOptions } from './apex-auth.options.resolve.js';
-import { PermissionRequirementsChecker } from './permission-requirements.checker.js';
+import { RouteRulesChecker } from './route-rules.checker.js';
 
 const resolvedOptions: Provider = {
   provide: APEX_AUTH_RESOLVED_OPTIONS,
@@ -27,7 +32,12 @@ const resolvedOptions: Provider = {
     resolveApexAuthOptions(options, {
       logger: new Logger('ApexAuth'),
       fetchJwks: (url) =>
-        new AuthServiceHttp(http, url.origin, options.timeoutMs ?? 5000).call({
+        new AuthServiceHttp(
+          http,
+          url.origin,
+          options.timeoutMs ?? 5000,
+          new UpstreamFailureLog(url.origin),
+        ).call({
           operation: 'jwks',
           method: 'GET',
           path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
@@ -56,16 +66,22 @@ const userResolver: Provider = {
   provide: AuthenticatedUserResolver,
   inject: [AuthApi, APEX_AUTH_RESOLVED_OPTIONS],
   useFactory: (api: AuthApi<object>, options: ResolvedApexAuthOptions) =>
-    new AuthenticatedUserResolver(api, options.schema, options.cache),
+    new AuthenticatedUserResolver(api, options.schema, options.cache, options.lookupLimit),
 };
 
 const strategy: Provider = {
   provide: APEX_AUTH_STRATEGY,
   inject: [APEX_AUTH_RESOLVED_OPTIONS, AuthenticatedUserResolver],
-  useFactory: (options: ResolvedApexAuthOptions, resolver: AuthenticatedUserResolver) =>
-    options.jwt
-      ? createLocalJwtStrategy(options.jwt.keys, options.jwt.claims, resolver)
-      : new RemoteBearerStrategy(resolver),
+  useFactory: (options: ResolvedApexAuthOptions, resolver: AuthenticatedUserResolver) => {
+    const context: StrategyContext = {
+      policy: options.claims,
+      clientOf: (request: HttpRequestLike) => clientKey(request.ip, options.ipv6PrefixLength),
+    };
+    const { jwt } = options;
+    if (jwt === undefined) return new RemoteBearerStrategy(resolver, context);
+    const watch = new KeyMismatchWatch(jwt.keyOption);
+    return new LocalJwtStrategy({ ...jwt, watch }, context, resolver);
+  },
 };
 
 /**
@@ -79,6 +95,13 @@ const loginStorage: Provider = {
     options.login.limits
       ? (options.login.limits.storage ?? new BoundedThrottlerStorage())
       : undefined,
+};
+
+const refusalDelay: Provider = {
+  provide: RefusalDelay,
+  inject: [APEX_AUTH_RESOLVED_OPTIONS],
+  useFactory: ({ login }: ResolvedApexAuthOptions) =>
+    new RefusalDelay(login.minFailureMs, login.maxFailureMs),
 };
 
 const loginLimiter: Provider = {
@@ -96,9 +119,10 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   strategy,
   loginStorage,
   loginLimiter,
+  refusalDelay,
   ApexAuthGuard,
   PermissionSyncService,
-  PermissionRequirementsChecker,
+  RouteRulesChecker,
 ];
 
 /** What the module exports to the whole app (it is global). */

@@ -8,33 +8,38 @@ import type { PermissionSchema } from './permission-schema.js';
  * - a permission name: that boolean permission must be `true`;
  * - `{ name: value }` or `{ name: [values] }`: the user's value must equal it or be one of them
  *   (every key of the object must hold);
- * - a predicate over the user's metadata and the user.
+ * - a predicate over the user's metadata and the user, which grants only by
+ *   returning (or resolving to) exactly `true`; one that throws or rejects denies.
  */
 // `any` by default so that an untyped @Permissions() still takes a predicate over a permissions class.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PermissionRequirement<T extends object = any> =
   | string
   | Readonly<Record<string, PermissionValue | readonly PermissionValue[]>>
-  | ((metadata: T, user: AuthenticatedUser<T>) => boolean);
+  | ((metadata: T, user: AuthenticatedUser<T>) => boolean | Promise<boolean>);
 
 /**
  * Why a user does not meet a requirement, in words for a `403`; `undefined`
- * when they meet it.
+ * when they meet it. Synchronous unless the requirement is an async predicate.
+ *
+ * @throws (or rejects with) whatever a predicate throws: the caller denies
  */
 export function unmetRequirement<T extends object>(
   requirement: PermissionRequirement<T>,
   user: AuthenticatedUser<T>,
   schema: PermissionSchema<T> | undefined,
-): string | undefined {
+): string | undefined | Promise<string | undefined> {
   const valueOf = (name: string): unknown =>
     schema ? schema.valueIn(user.metadata, name) : (user.metadata as Record<string, unknown>)[name];
   if (typeof requirement === 'string') {
     return valueOf(requirement) === true ? undefined : `missing permission: ${requirement}`;
   }
   if (typeof requirement === 'function') {
-    return requirement(user.metadata, user)
-      ? undefined
-      : `missing permission: ${requirement.name || 'custom requirement'}`;
+    const missing = `missing permission: ${requirementName(requirement)}`;
+    // A truthy value is not a grant: a Promise, 1 or 'yes' must not let anyone in.
+    const granted: unknown = requirement(user.metadata, user);
+    if (!isThenable(granted)) return granted === true ? undefined : missing;
+    return Promise.resolve(granted).then((value) => (value === true ? undefined : missing));
   }
   for (const [name, expected] of Object.entries(requirement)) {
     const allowed: readonly unknown[] = Array.isArray(expected) ? expected : [expected];
@@ -43,6 +48,19 @@ export function unmetRequirement<T extends object>(
     }
   }
   return undefined;
+}
+
+/** How a predicate requirement is named in messages: its function name. */
+export function requirementName(requirement: (...args: never[]) => unknown): string {
+  return requirement.name || 'custom requirement';
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

@@ -281,11 +281,9 @@ describe.each(PLATFORMS)('verification on %s', (platform) => {
         emulator: { issuer: 'https://auth.apex.test', audience: 'shop' },
         auth: (emulator) => ({
           syncPermissions: false,
-          jwt: {
-            secret: emulator.hmacSecret!,
-            issuer: 'https://auth.apex.test',
-            audience: ['shop', 'shop-admin'],
-          },
+          jwt: { secret: emulator.hmacSecret! },
+          issuer: 'https://auth.apex.test',
+          audience: ['shop', 'shop-admin'],
         }),
       },
       (shop) => ({ emulator, app } = shop),

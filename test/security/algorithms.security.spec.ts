@@ -84,6 +84,20 @@ describe.each(PLATFORMS)('algorithms on %s', (platform) => {
       }
       expect(upstreamCalls(emulator, [])).toBe(0);
     });
+
+    it('verifies HS256 only: HS384 and HS512 tokens signed with the right secret are refused, locally', async () => {
+      // RFC 8725 §3.1: one algorithm per key, and the auth-service signs with HS256.
+      for (const bits of [384, 512] as const) {
+        const token = craftToken(
+          { alg: `HS${bits}`, typ: 'JWT' },
+          goodClaims('editor'),
+          emulator.hmacSecret!,
+          bits,
+        );
+        expectUnauthorized(await products(token), 'invalid token');
+      }
+      expect(upstreamCalls(emulator, [])).toBe(0);
+    });
   });
 
   describe('jwt: { publicKey } and { jwksUri } (RS256)', () => {

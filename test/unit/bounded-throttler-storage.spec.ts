@@ -33,19 +33,41 @@ describe('BoundedThrottlerStorage', () => {
     });
   });
 
-  it('holds a bounded number of counters: expired ones go first, then the least recently touched', async () => {
+  it('holds a bounded number of counters: expired ones go first, then running counters, blocks last', async () => {
     let now = 0;
-    const storage = new BoundedThrottlerStorage(3, () => now);
-    await storage.increment('blocked', 1000, 0, 60_000, 'n'); // blocked for a minute
+    const storage = new BoundedThrottlerStorage(10, () => now);
+    const blocked = ['blocked-1', 'blocked-2', 'blocked-3'];
+    // Blocked for a minute, and touched first: the least recently used of all.
+    for (const key of blocked) await storage.increment(key, 1000, 0, 60_000, 'n');
     await storage.increment('short', 10, 5, 10, 'n');
-    await storage.increment('old', 1000, 5, 1000, 'n');
     now = 20; // 'short' has expired
+    for (let i = 0; i < 6; i++) await storage.increment(`running-${i}`, 1000, 5, 1000, 'n');
+    expect(storage.size).toBe(10);
+
+    // One more: the expired counter goes first, then the oldest running ones, never a block.
     await storage.increment('new', 1000, 5, 1000, 'n');
-    expect(storage.size).toBe(3);
-    expect(await storage.increment('blocked', 1000, 100, 60_000, 'n')).toMatchObject({
+    expect(storage.size).toBeLessThanOrEqual(10);
+    expect(await storage.increment('short', 10, 5, 10, 'n')).toMatchObject({ totalHits: 1 });
+
+    // A flood of new keys lifts no lockout.
+    for (let i = 0; i < 1000; i++) await storage.increment(`flood-${i}`, 1000, 5, 1000, 'n');
+    expect(storage.size).toBeLessThanOrEqual(10);
+    for (const key of blocked) {
+      expect(await storage.increment(key, 1000, 100, 60_000, 'n'), key).toMatchObject({
+        isBlocked: true,
+      });
+    }
+  });
+
+  it('gives up blocks, least recently touched first, only when nothing else is left', async () => {
+    const storage = new BoundedThrottlerStorage(4, () => 0);
+    for (let i = 0; i < 6; i++) await storage.increment(`blocked-${i}`, 1000, 0, 60_000, 'n');
+    expect(storage.size).toBeLessThanOrEqual(4);
+    expect(await storage.increment('blocked-5', 1000, 100, 60_000, 'n')).toMatchObject({
       isBlocked: true,
     });
-    for (let i = 0; i < 100; i++) await storage.increment(`flood-${i}`, 1000, 5, 1000, 'n');
-    expect(storage.size).toBe(3);
+    expect(await storage.increment('blocked-0', 1000, 100, 60_000, 'n')).toMatchObject({
+      isBlocked: false,
+    });
   });
 });

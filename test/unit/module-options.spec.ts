@@ -34,8 +34,25 @@ describe('resolveApexAuthOptions', () => {
       maxEntries: 10_000,
       negativeTtlMs: 5_000,
       negativeMaxEntries: 1_000,
+      staleIfErrorMs: 300_000,
+    });
+    expect(resolved.lookupLimit).toEqual({ maxLookups: 60, windowMs: 60_000 });
+    expect(resolved.ipv6PrefixLength).toBe(64);
+    expect(resolved.claims).toEqual({
+      audiences: ['shop'],
+      audienceRequired: false,
+      clockToleranceSeconds: 0,
+    });
+    expect(resolved.circuitBreaker).toEqual({
+      failureRate: 0.5,
+      windowMs: 10_000,
+      minimumCalls: 10,
+      clientFailures: 3,
+      halfOpenAfterMs: 250,
+      maxHalfOpenAfterMs: 5_000,
     });
     expect(resolved.login.minFailureMs).toBe(250);
+    expect(resolved.login.maxFailureMs).toBe(2_000);
     expect(resolved.login.limits).toMatchObject({
       perUsername: { maxFailures: 5, windowMs: 900_000, blockMs: 900_000 },
       perIp: { maxFailures: 20, windowMs: 900_000, blockMs: 900_000 },
@@ -74,6 +91,7 @@ describe('resolveApexAuthOptions', () => {
     expect(resolve({ login: { limits: false, minFailureMs: 0 } }).login).toEqual({
       limits: false,
       minFailureMs: 0,
+      maxFailureMs: 2_000,
     });
   });
 
@@ -115,8 +133,45 @@ describe('resolveApexAuthOptions', () => {
     expect(refusal({ jwt: { jwksUri: 'file:///etc/passwd' } })).toBe(
       'jwt.jwksUri: must be an absolute http(s) URL',
     );
-    expect(refusal({ jwt: { secret: 's'.repeat(32), issuer: [] } })).toBe(
-      'jwt.issuer: must be a non-empty string or array of them',
+    expect(refusal({ issuer: [] })).toBe('issuer: must be a non-empty string or array of them');
+    expect(refusal({ audience: ['shop', ''] })).toBe(
+      'audience: must be a non-empty string or array of them',
     );
+    expect(refusal({ login: { minFailureMs: 500, maxFailureMs: 400 } })).toBe(
+      'login.maxFailureMs: must be at least login.minFailureMs',
+    );
+    expect(refusal({ lookupLimit: { maxLookups: 0 } })).toBe(
+      'lookupLimit.maxLookups: must be a whole number ≥ 1',
+    );
+    expect(refusal({ ipv6PrefixLength: 129 })).toBe(
+      'ipv6PrefixLength: must be a whole number from 1 to 128',
+    );
+    expect(refusal({ cache: { staleIfErrorMs: -1 } })).toBe(
+      'cache.staleIfErrorMs: must be a number of milliseconds ≥ 0',
+    );
+    expect(refusal({ circuitBreaker: { failureRate: 1 } })).toBe(
+      'circuitBreaker.failureRate: must be a number above 0 and below 1',
+    );
+  });
+
+  it('refuses jwt.audience and jwt.issuer, pointing to the top-level options', () => {
+    for (const moved of ['audience', 'issuer']) {
+      expect(refusal({ jwt: { secret: 's'.repeat(32), [moved]: 'x' } })).toBe(
+        `jwt.${moved}: has moved: use the top-level \`${moved}\` option, which applies in both verification modes`,
+      );
+    }
+  });
+
+  it('takes the audience and issuer as lists; a configured audience is required in tokens', () => {
+    expect(resolve({ audience: 'shop-api', issuer: 'https://auth' }).claims).toEqual({
+      audiences: ['shop-api'],
+      audienceRequired: true,
+      issuers: ['https://auth'],
+      clockToleranceSeconds: 0,
+    });
+    expect(
+      resolve({ audience: ['a', 'b'], jwt: { secret: 's'.repeat(32), clockToleranceSeconds: 30 } })
+        .claims,
+    ).toMatchObject({ audiences: ['a', 'b'], clockToleranceSeconds: 30 });
   });
 });
