@@ -15,6 +15,15 @@ import {
 
 const SCHEMA = PermissionSchema.from(ShopPermissions).definitions;
 const NAMES = SCHEMA.map((definition) => definition.name);
+/** A permission upstream that the schema does not have. */
+const LEGACY: ServicePermissionDefinition = {
+  name: 'legacy',
+  label: 'Legacy',
+  description: '',
+  type: 'boolean',
+  values: [],
+  default: false,
+};
 
 function withDefault(name: string, value: ServicePermissionDefinition['default']) {
   return SCHEMA.map((definition) =>
@@ -223,14 +232,7 @@ describe.each([
   it('plans without writing: creates, updates with old and new values, deletes, kept, unchanged', async () => {
     const admin = await plainClient(withoutUpdate).asAdmin();
     await sync(withoutUpdate, SCHEMA.slice(0, 2));
-    const legacy = await admin.createPermission({
-      name: 'legacy',
-      label: 'Legacy',
-      description: '',
-      type: 'boolean',
-      values: [],
-      default: false,
-    });
+    const legacy = await admin.createPermission(LEGACY);
     withoutUpdate.resetCounters();
 
     const plan = await admin.planPermissions(relabelled());
@@ -308,14 +310,7 @@ describe.each([
 
   it('deletes permissions the schema no longer has, and creates the missing ones', async () => {
     const admin = await plainClient(withUpdate).asAdmin();
-    await admin.createPermission({
-      name: 'legacy',
-      label: 'Legacy',
-      description: '',
-      type: 'boolean',
-      values: [],
-      default: false,
-    });
+    await admin.createPermission(LEGACY);
     expect(await sync(withUpdate, SCHEMA.slice(0, 1))).toEqual({
       created: ['canEdit'],
       updated: [],
@@ -340,14 +335,7 @@ describe.each([
   it('deletes an extra upstream permission', async () => {
     const admin = await plainClient(withUpdate).asAdmin();
     await sync(withUpdate);
-    await admin.createPermission({
-      name: 'legacy',
-      label: 'Legacy',
-      description: '',
-      type: 'boolean',
-      values: [],
-      default: false,
-    });
+    await admin.createPermission(LEGACY);
     const result = await sync(withUpdate);
     expect(result.deleted).toEqual(['legacy']);
     expect(result.unchanged).toEqual(NAMES);

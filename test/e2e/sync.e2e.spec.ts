@@ -1,4 +1,4 @@
-import { PermissionField } from '@apex/nest-auth';
+import { PermissionField, type ServicePermissionDefinition } from '@apex/nest-auth';
 import { AuthServiceEmulator, type AuthServiceEmulatorOptions } from '@apex/nest-auth/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from '../fixtures/capturing-logger.js';
@@ -39,25 +39,10 @@ class ShopPermissionsViewOff {
   maxDiscount!: number;
 }
 
-/** The shop's schema where `canView` has a new label. */
-class ShopPermissionsRelabelled {
-  @PermissionField({ label: 'May view products', default: true })
-  canView!: boolean;
-
-  @PermissionField({ label: 'Can edit products', default: false })
-  canEdit!: boolean;
-
-  @PermissionField({ label: 'Region', default: 'eu', values: ['eu', 'us', 'apac'] })
-  region!: string;
-
-  @PermissionField({ label: 'Max discount %', default: 0, values: [0, 10, 25, 50] })
-  maxDiscount!: number;
-}
-
 const NAMES = ['canView', 'canEdit', 'region', 'maxDiscount'];
 const RELABEL = 'label "Can view products" → "May view products"';
 
-const SHOP_SCHEMA = [
+const SHOP_SCHEMA: ServicePermissionDefinition[] = [
   {
     name: 'canView',
     label: 'Can view products',
@@ -92,6 +77,11 @@ const SHOP_SCHEMA = [
   },
 ];
 
+/** The shop's schema where `canView` has a new label. */
+const RELABELLED_SCHEMA = SHOP_SCHEMA.map((definition) =>
+  definition.name === 'canView' ? { ...definition, label: 'May view products' } : definition,
+);
+
 const WRITES = { createPermission: 0, updatePermission: 0, deletePermission: 0 };
 
 describe.each(PLATFORMS)('permission sync on %s', (platform) => {
@@ -111,6 +101,17 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
     const app = await startApp(platform, auth, { logger, features });
     apps.push(app);
     return app;
+  }
+
+  /** An emulator whose shop schema an app has synced, that app closed and the counters reset. */
+  async function syncedOnce(
+    options: AuthServiceEmulatorOptions = {},
+  ): Promise<AuthServiceEmulator> {
+    const upstream = await emulator(options);
+    await start(shopAuth(upstream.url));
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    upstream.resetCounters();
+    return upstream;
   }
 
   afterEach(async () => {
@@ -202,7 +203,7 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
     const before = upstream.permissionsOf('shop');
     upstream.resetCounters();
     const logger = new CapturingLogger();
-    await start(shopAuth(upstream.url, { permissions: ShopPermissionsRelabelled }), logger);
+    await start(shopAuth(upstream.url, { permissions: RELABELLED_SCHEMA }), logger);
     expect(upstream.requestCounts()).toMatchObject({ ...WRITES, updatePermission: 1 });
     expect(upstream.permissionsOf('shop')).toEqual(before);
     expect(upstream.metadataOf('shop', 'viewer')).toEqual({ canView: true, region: 'eu' });
@@ -215,14 +216,11 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
   });
 
   it("onChanged 'recreate' replaces a changed permission without an in-place update, saying users' values were dropped", async () => {
-    const upstream = await emulator();
-    await start(shopAuth(upstream.url));
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    upstream.resetCounters();
+    const upstream = await syncedOnce();
     const logger = new CapturingLogger();
     await start(
       shopAuth(upstream.url, {
-        permissions: ShopPermissionsRelabelled,
+        permissions: RELABELLED_SCHEMA,
         syncPermissions: { onChanged: 'recreate' },
       }),
       logger,
@@ -241,14 +239,11 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
   });
 
   it("onChanged 'fail' stops the startup at a changed permission, naming it, before any write", async () => {
-    const upstream = await emulator();
-    await start(shopAuth(upstream.url));
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    upstream.resetCounters();
+    const upstream = await syncedOnce();
     await expect(
       start(
         shopAuth(upstream.url, {
-          permissions: ShopPermissionsRelabelled,
+          permissions: RELABELLED_SCHEMA,
           syncPermissions: { onChanged: 'fail' },
         }),
       ),
@@ -260,12 +255,9 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
   });
 
   it('with an in-place update a relabel keeps every user’s value', async () => {
-    const upstream = await emulator({ permissionUpdate: true });
-    await start(shopAuth(upstream.url));
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    upstream.resetCounters();
+    const upstream = await syncedOnce({ permissionUpdate: true });
     const logger = new CapturingLogger();
-    await start(shopAuth(upstream.url, { permissions: ShopPermissionsRelabelled }), logger);
+    await start(shopAuth(upstream.url, { permissions: RELABELLED_SCHEMA }), logger);
     expect(upstream.requestCounts()).toMatchObject({ ...WRITES, updatePermission: 1 });
     expect(upstream.permissionsOf('shop')[0]).toMatchObject({
       name: 'canView',
@@ -278,10 +270,7 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
   });
 
   it('deleteRemoved: false leaves a removed permission and users’ values of it, and logs it', async () => {
-    const upstream = await emulator();
-    await start(shopAuth(upstream.url));
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    upstream.resetCounters();
+    const upstream = await syncedOnce();
     const logger = new CapturingLogger();
     await start(
       shopAuth(upstream.url, {
