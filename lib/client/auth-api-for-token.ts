@@ -19,7 +19,17 @@ import {
   type MetadataMapper,
 } from './auth-service.wire.js';
 import { checkPathSegment } from './client-arguments.js';
-import { syncPermissions, type PermissionSyncResult } from './permission-sync.js';
+import {
+  checkSyncableSchema,
+  planPermissionSync,
+  type PermissionPlan,
+  type PermissionPlanOptions,
+} from './permission-plan.js';
+import {
+  syncPermissions,
+  type PermissionSyncResult,
+  type PermissionSyncSettings,
+} from './permission-sync.js';
 
 /** What an {@link AuthApiForToken} shares with the `AuthApi` that made it. */
 export interface AuthApiContext<T extends object> {
@@ -114,7 +124,11 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
     return decodePermission('updatePermission', body);
   }
 
-  /** Removes a permission (endpoint 9); the auth-service drops users' stored values of it. */
+  /**
+   * Removes a permission (endpoint 9); the auth-service drops users' stored
+   * values of it. Any 2xx answer will do, `200` with a JSON object as the
+   * contract has it or `204` without a body: nothing in it is read.
+   */
   async deletePermission(id: string): Promise<void> {
     const permissionId = checkPathSegment(id, 'deletePermission: id');
     await this.#call('deletePermission', 'DELETE', this.#servicePath('permissions', permissionId), {
@@ -123,19 +137,36 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
   }
 
   /**
-   * Makes the service's permission schema upstream exactly `schema`, compared
-   * by name: creates what is missing, updates what differs (in place when the
-   * auth-service can, else deletes and creates it again), deletes what the
-   * schema lacks. Run it again and it writes nothing.
+   * Brings the service's permission schema upstream in line with `schema`,
+   * compared by name: creates what is missing, updates what differs (in
+   * place when the auth-service can; else as `settings.onChanged` says:
+   * `'keep'` by default), deletes what the schema lacks (unless
+   * `settings.deleteRemoved` is `false`). Run it again and it writes nothing;
+   * several replicas may run it at once.
    *
-   * @throws ApexAuthOptionsError when `schema` is not a valid schema (nothing is written then)
+   * @throws ApexAuthOptionsError when `schema` is empty or invalid (nothing is written then)
+   * @throws PermissionSyncError when a write fails: it says what was done and what was not
    */
   async updatePermissions(
     schema: readonly ServicePermissionDefinition[],
+    settings: PermissionSyncSettings = {},
   ): Promise<PermissionSyncResult> {
-    // Checked before the first write, so that a bad schema never leaves a half-synced one.
-    const wanted = PermissionSchema.from(schema, 'schema').definitions;
-    return syncPermissions(this, wanted);
+    return syncPermissions(this, wantedSchema(schema), settings);
+  }
+
+  /**
+   * What {@link AuthApiForToken.updatePermissions} would do now: the creates,
+   * the updates with their differing fields (old and new values), the deletes,
+   * the kept and the unchanged. Reads the schema upstream and writes nothing.
+   *
+   * @throws ApexAuthOptionsError when `schema` is empty or invalid (nothing is read then)
+   */
+  async planPermissions(
+    schema: readonly ServicePermissionDefinition[],
+    options: PermissionPlanOptions = {},
+  ): Promise<PermissionPlan> {
+    const wanted = wantedSchema(schema);
+    return planPermissionSync(await this.permissions(), wanted, options);
   }
 
   #servicePath(...rest: string[]): string[] {
@@ -163,4 +194,13 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
       throw error;
     }
   }
+}
+
+/** Checked before the first request, so that a bad schema never leaves a half-synced one. */
+function wantedSchema(
+  schema: readonly ServicePermissionDefinition[],
+): readonly ServicePermissionDefinition[] {
+  const wanted = PermissionSchema.from(schema, 'schema').definitions;
+  checkSyncableSchema(wanted, 'schema');
+  return wanted;
 }

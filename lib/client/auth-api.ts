@@ -88,9 +88,9 @@ export class AuthApi<T extends object = ServiceMetadata> {
         username: checkString(username, 'login: username'),
         password: checkString(password, 'login: password'),
         scope: '',
-        // The contract takes placeholders when the service is no OAuth client.
-        client_id: this.#oauthClient?.clientId ?? '',
-        client_secret: this.#oauthClient?.clientSecret ?? '',
+        // The auth-service ignores these on a password login: the OAuth client's secret would travel for nothing.
+        client_id: '',
+        client_secret: '',
       },
     });
     return decodeTokenSet('login', body);

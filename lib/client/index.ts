@@ -7,5 +7,18 @@ export type {
   AuthApiOptions,
   OAuthClientCredentials,
 } from './auth-api.options.js';
-export type { PermissionSyncResult } from './permission-sync.js';
+export type {
+  ComparedPermissionField,
+  KeptPermission,
+  PermissionChange,
+  PermissionFieldChange,
+  PermissionPlan,
+  PermissionPlanOptions,
+} from './permission-plan.js';
+export type {
+  ChangedPermissionPolicy,
+  PermissionSyncEvent,
+  PermissionSyncResult,
+  PermissionSyncSettings,
+} from './permission-sync.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';

@@ -1,5 +1,36 @@
 import type { ServicePermission, ServicePermissionDefinition } from '../entities/index.js';
-import { AuthServiceNotFoundError } from '../errors/index.js';
+import {
+  AuthServiceConflictError,
+  AuthServiceNotFoundError,
+  PermissionSyncError,
+} from '../errors/index.js';
+import { safeErrorMessage } from '../errors/safe-error-message.js';
+import {
+  permissionDifferences,
+  planPermissionSync,
+  type PermissionFieldChange,
+  type PermissionPlan,
+} from './permission-plan.js';
+import { describeFieldChanges, describeSyncResult } from './permission-sync.describe.js';
+
+/**
+ * What a sync does with a changed permission when the auth-service has no
+ * in-place update: `'keep'` leaves it as it is upstream, `'recreate'` deletes
+ * and creates it (users' stored values of it are lost), `'fail'` stops the sync.
+ */
+export type ChangedPermissionPolicy = 'keep' | 'recreate' | 'fail';
+
+/** Every {@link ChangedPermissionPolicy}, for checking a configured one. */
+export const CHANGED_PERMISSION_POLICIES: readonly ChangedPermissionPolicy[] = [
+  'keep',
+  'recreate',
+  'fail',
+];
+
+/** Whether `value` is a {@link ChangedPermissionPolicy}. */
+export function isChangedPermissionPolicy(value: unknown): value is ChangedPermissionPolicy {
+  return CHANGED_PERMISSION_POLICIES.includes(value as ChangedPermissionPolicy);
+}
 
 /** What `updatePermissions` did, by permission name. */
 export interface PermissionSyncResult {
@@ -8,14 +39,38 @@ export interface PermissionSyncResult {
   /** Changed, updated in place (users' stored values kept). */
   updated: string[];
   /**
-   * Changed, but the auth-service has no in-place update: deleted and created
-   * again (users' stored values of it are lost).
+   * Changed, deleted and created again (`onChanged: 'recreate'` on an
+   * auth-service without in-place updates): users' stored values of it are lost.
    */
   replaced: string[];
-  /** Upstream, not in the schema: deleted. */
+  /**
+   * Changed, but left as it is upstream (`onChanged: 'keep'` on an
+   * auth-service without in-place updates).
+   */
+  outdated: string[];
+  /** Upstream, no longer in the schema: deleted. */
   deleted: string[];
+  /** Upstream and left there: not in the schema while deleting is off, or a duplicate name. */
+  kept: string[];
   /** Already as in the schema. */
   unchanged: string[];
+}
+
+/** One thing a sync did (or, for `outdated` and `kept`, deliberately did not). */
+export type PermissionSyncEvent =
+  | { kind: 'created'; name: string }
+  | { kind: 'updated' | 'replaced' | 'outdated'; name: string; fields: PermissionFieldChange[] }
+  | { kind: 'deleted'; name: string }
+  | { kind: 'kept'; name: string; id: string; duplicate: boolean };
+
+/** How `updatePermissions` treats changed and removed permissions. */
+export interface PermissionSyncSettings {
+  /** A changed permission without an in-place update upstream (default `'keep'`). */
+  onChanged?: ChangedPermissionPolicy;
+  /** Delete permissions upstream that the schema lacks (default `true`). */
+  deleteRemoved?: boolean;
+  /** Told of every change as it is made, e.g. to log one line each. */
+  onEvent?: (event: PermissionSyncEvent) => void;
 }
 
 /** The calls a sync needs, as `AuthApiForToken` offers them. */
@@ -26,110 +81,185 @@ export interface PermissionStore {
   deletePermission(id: string): Promise<void>;
 }
 
-/** The writes that turn the upstream schema into the wanted one. */
-export interface PermissionSyncPlan {
-  deletes: ServicePermission[];
-  updates: { current: ServicePermission; wanted: ServicePermissionDefinition }[];
-  creates: ServicePermissionDefinition[];
-  unchanged: string[];
-}
-
 /**
- * Compares by name. A second upstream permission of the same name (which the
- * contract forbids) is deleted, so that the name ends up meaning one thing.
+ * How often one permission may turn out changed by someone else (a 409 on
+ * create, a 404 on update) before the sync gives up on it: other replicas
+ * settle in one round; more means something keeps rewriting it.
  */
-export function planPermissionSync(
-  current: readonly ServicePermission[],
-  wanted: readonly ServicePermissionDefinition[],
-): PermissionSyncPlan {
-  const wantedByName = new Map(wanted.map((definition) => [definition.name, definition]));
-  const currentByName = new Map<string, ServicePermission>();
-  const plan: PermissionSyncPlan = { deletes: [], updates: [], creates: [], unchanged: [] };
-  for (const permission of current) {
-    if (!wantedByName.has(permission.name) || currentByName.has(permission.name)) {
-      plan.deletes.push(permission);
-    } else {
-      currentByName.set(permission.name, permission);
-    }
-  }
-  for (const definition of wanted) {
-    const existing = currentByName.get(definition.name);
-    if (existing === undefined) plan.creates.push(definition);
-    else if (sameDefinition(existing, definition)) plan.unchanged.push(definition.name);
-    else plan.updates.push({ current: existing, wanted: definition });
-  }
-  return plan;
-}
+const MAX_ROUNDS_PER_PERMISSION = 3;
 
 /**
- * Makes the service's schema upstream exactly `wanted`: deletes first (which
- * frees names), then updates, then creates.
+ * Brings the service's schema upstream in line with `wanted`, compared by name:
+ * updates first (so that `onChanged: 'fail'` stops before any write), then
+ * creates, then deletes.
  *
- * An update goes through the optional in-place endpoint; when the auth-service
- * does not offer it (405) the permission is deleted and created again, and the
- * endpoint is not tried again in this sync. When the permission vanished
- * meanwhile (404) it is created.
+ * Several replicas may run it at once and all succeed: a `409` on create means
+ * someone else created it (it is read again and compared), a `404` on update
+ * or delete means someone else got there first. A failed write stops the sync
+ * with a {@link PermissionSyncError} saying what was done and what was not;
+ * the next run converges from there.
  */
 export async function syncPermissions(
   store: PermissionStore,
   wanted: readonly ServicePermissionDefinition[],
+  settings: PermissionSyncSettings = {},
 ): Promise<PermissionSyncResult> {
-  const plan = planPermissionSync(await store.permissions(), wanted);
-  const result: PermissionSyncResult = {
+  const { deleteRemoved = true } = settings;
+  const plan = planPermissionSync(await store.permissions(), wanted, { deleteRemoved });
+  return new PermissionSyncRun(store, settings).apply(plan);
+}
+
+/** A refusal worded by the sync itself: its message is the reason given. */
+class SyncRefusal extends Error {}
+
+interface SyncStep {
+  /** `create region`, as listed under "not done". */
+  readonly label: string;
+  readonly run: () => Promise<void>;
+}
+
+class PermissionSyncRun {
+  private readonly result: PermissionSyncResult = {
     created: [],
     updated: [],
     replaced: [],
+    outdated: [],
     deleted: [],
-    unchanged: plan.unchanged,
+    kept: [],
+    unchanged: [],
   };
-  for (const permission of plan.deletes) {
-    await deleteIfPresent(store, permission.id);
-    result.deleted.push(permission.name);
+  /** Until the auth-service answers 405 to one. */
+  private inPlaceUpdates = true;
+  private readonly onChanged: ChangedPermissionPolicy;
+
+  constructor(
+    private readonly store: PermissionStore,
+    private readonly settings: PermissionSyncSettings,
+  ) {
+    this.onChanged = settings.onChanged ?? 'keep';
   }
-  let inPlaceUpdates = true;
-  for (const { current, wanted: definition } of plan.updates) {
-    if (inPlaceUpdates) {
+
+  async apply(plan: PermissionPlan): Promise<PermissionSyncResult> {
+    this.result.unchanged.push(...plan.unchanged);
+    for (const { name, id, duplicate } of plan.kept) {
+      this.record({ kind: 'kept', name, id, duplicate });
+    }
+    const steps: SyncStep[] = [
+      ...plan.updates.map((update) => ({
+        label: `update ${update.name}`,
+        run: () => this.change(update.current, update.wanted, update.fields, 0),
+      })),
+      ...plan.creates.map((definition) => ({
+        label: `create ${definition.name}`,
+        run: () => this.create(definition, 0, undefined),
+      })),
+      ...plan.deletes.map((permission) => ({
+        label: `delete ${permission.name}`,
+        run: () => this.delete(permission),
+      })),
+    ];
+    for (const [index, step] of steps.entries()) {
       try {
-        await store.updatePermission(current.id, definition);
-        result.updated.push(definition.name);
-        continue;
+        await step.run();
       } catch (error) {
-        if (!(error instanceof AuthServiceNotFoundError)) throw error;
-        if (error.status === 404) {
-          await store.createPermission(definition);
-          result.created.push(definition.name);
-          continue;
-        }
-        inPlaceUpdates = false;
+        const reason =
+          error instanceof SyncRefusal
+            ? error.message
+            : `${safeErrorMessage(error)} at ${step.label}`;
+        const done = describeSyncResult(this.result) || 'nothing';
+        const notDone = steps.slice(index).map((pending) => pending.label);
+        throw new PermissionSyncError(
+          `${reason}; done: ${done}; not done: ${notDone.join(', ')}`,
+          this.result,
+          notDone,
+          { cause: error },
+        );
       }
     }
-    await deleteIfPresent(store, current.id);
-    await store.createPermission(definition);
-    result.replaced.push(definition.name);
+    return this.result;
   }
-  for (const definition of plan.creates) {
-    await store.createPermission(definition);
-    result.created.push(definition.name);
+
+  private async change(
+    current: ServicePermission,
+    wanted: ServicePermissionDefinition,
+    fields: PermissionFieldChange[],
+    round: number,
+  ): Promise<void> {
+    if (this.inPlaceUpdates) {
+      try {
+        await this.store.updatePermission(current.id, wanted);
+        this.record({ kind: 'updated', name: wanted.name, fields });
+        return;
+      } catch (error) {
+        if (!(error instanceof AuthServiceNotFoundError)) throw error;
+        // 404: someone deleted it since we read it; it is missing now.
+        if (error.status === 404) return this.create(wanted, round + 1, undefined);
+        this.inPlaceUpdates = false;
+      }
+    }
+    switch (this.onChanged) {
+      case 'keep':
+        this.record({ kind: 'outdated', name: wanted.name, fields });
+        return;
+      case 'fail':
+        throw new SyncRefusal(
+          `permission ${wanted.name} differs from the schema (${describeFieldChanges(fields)}) and the auth-service has no in-place update, so onChanged 'fail' stopped the sync; choose 'keep', or 'recreate' (which drops users' values of it), or change it upstream by hand`,
+        );
+      case 'recreate':
+        await this.deleteIfPresent(current.id);
+        return this.create(wanted, round + 1, fields);
+    }
   }
-  return result;
-}
 
-function sameDefinition(a: ServicePermissionDefinition, b: ServicePermissionDefinition): boolean {
-  return (
-    a.label === b.label &&
-    a.description === b.description &&
-    a.type === b.type &&
-    a.default === b.default &&
-    a.values.length === b.values.length &&
-    a.values.every((value, i) => value === b.values[i])
-  );
-}
+  /** @param replacing - the changed fields when this create completes a replacement */
+  private async create(
+    definition: ServicePermissionDefinition,
+    round: number,
+    replacing: PermissionFieldChange[] | undefined,
+  ): Promise<void> {
+    if (round >= MAX_ROUNDS_PER_PERMISSION) {
+      throw new SyncRefusal(
+        `permission ${definition.name} kept changing upstream while the sync ran (is another sync with another schema running?); run it again`,
+      );
+    }
+    try {
+      await this.store.createPermission(definition);
+      this.record(
+        replacing === undefined
+          ? { kind: 'created', name: definition.name }
+          : { kind: 'replaced', name: definition.name, fields: replacing },
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof AuthServiceConflictError)) throw error;
+    }
+    // 409: someone else created it since we read; theirs is compared like any upstream one.
+    const existing = (await this.store.permissions()).find(
+      (permission) => permission.name === definition.name,
+    );
+    if (existing === undefined) return this.create(definition, round + 1, replacing);
+    const fields = permissionDifferences(existing, definition);
+    if (fields.length > 0) return this.change(existing, definition, fields, round + 1);
+    if (replacing === undefined) this.result.unchanged.push(definition.name);
+    else this.record({ kind: 'replaced', name: definition.name, fields: replacing });
+  }
 
-/** Someone else deleting it first is the outcome we want. */
-async function deleteIfPresent(store: PermissionStore, id: string): Promise<void> {
-  try {
-    await store.deletePermission(id);
-  } catch (error) {
-    if (!(error instanceof AuthServiceNotFoundError && error.status === 404)) throw error;
+  private async delete(permission: ServicePermission): Promise<void> {
+    await this.deleteIfPresent(permission.id);
+    this.record({ kind: 'deleted', name: permission.name });
+  }
+
+  /** Someone else deleting it first is the outcome we want. */
+  private async deleteIfPresent(id: string): Promise<void> {
+    try {
+      await this.store.deletePermission(id);
+    } catch (error) {
+      if (!(error instanceof AuthServiceNotFoundError && error.status === 404)) throw error;
+    }
+  }
+
+  private record(event: PermissionSyncEvent): void {
+    this.result[event.kind].push(event.name);
+    this.settings.onEvent?.(event);
   }
 }

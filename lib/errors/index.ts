@@ -10,3 +10,4 @@ export {
   AuthServiceValidationError,
   type AuthServiceUnavailableReason,
 } from './auth-service.errors.js';
+export { PermissionSyncError } from './permission-sync.error.js';

@@ -8,6 +8,8 @@ import type { JwtKeySource } from '../jwt/jwt-key-source.js';
 import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
 import { StaticJwtKey } from '../jwt/static-jwt-key.js';
 import type { TokenClaimsPolicy } from '../jwt/token-screen.js';
+import { checkSyncableSchema } from '../client/permission-plan.js';
+import { isChangedPermissionPolicy } from '../client/permission-sync.js';
 import { PermissionSchema } from '../permissions/index.js';
 import { resolveLoginOptions } from '../login-limits/login-options.resolve.js';
 import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
@@ -161,7 +163,11 @@ function resolveSync(
   const setting = options.syncPermissions ?? (options.admin !== undefined && schema !== undefined);
   if (setting === false) return false;
   if (setting !== true) {
-    assertObjectOption(setting, 'syncPermissions', 'a boolean or { onError, retryForMs }');
+    assertObjectOption(
+      setting,
+      'syncPermissions',
+      'a boolean or { onError, retryForMs, onChanged, deleteRemoved, dryRun }',
+    );
   }
   if (schema === undefined) {
     throw new ApexAuthOptionsError(
@@ -175,9 +181,22 @@ function resolveSync(
       'is on, but `admin` is not set: the sync needs an admin token',
     );
   }
-  const { onError = 'fail', retryForMs = DEFAULT_SYNC_RETRY_MS } = setting === true ? {} : setting;
+  checkSyncableSchema(schema.definitions, 'permissions');
+  const {
+    onError = 'fail',
+    retryForMs = DEFAULT_SYNC_RETRY_MS,
+    onChanged = 'keep',
+    deleteRemoved = true,
+    dryRun = false,
+  } = setting === true ? {} : setting;
   if (onError !== 'fail' && onError !== 'warn') {
     throw new ApexAuthOptionsError('syncPermissions.onError', "must be 'fail' or 'warn'");
+  }
+  if (!isChangedPermissionPolicy(onChanged)) {
+    throw new ApexAuthOptionsError(
+      'syncPermissions.onChanged',
+      "must be 'keep', 'recreate' or 'fail'",
+    );
   }
   return Object.freeze({
     onError,
@@ -185,7 +204,15 @@ function resolveSync(
       min: 0,
       unit: 'milliseconds',
     }),
+    onChanged,
+    deleteRemoved: checkBooleanOption(deleteRemoved, 'syncPermissions.deleteRemoved'),
+    dryRun: checkBooleanOption(dryRun, 'syncPermissions.dryRun'),
   });
+}
+
+function checkBooleanOption(value: unknown, option: string): boolean {
+  if (typeof value !== 'boolean') throw new ApexAuthOptionsError(option, 'must be true or false');
+  return value;
 }
 
 function resolveCache(cache: ApexAuthModuleOptions['cache']): ResolvedApexAuthOptions['cache'] {

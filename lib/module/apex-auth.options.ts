@@ -13,13 +13,30 @@ import type { LoginLimitSettings } from '../login-limits/login-attempt.limiter.j
 import type { LoginLimitsOptions } from '../login-limits/login-limits.options.js';
 import type { PermissionSchema, PermissionsSource } from '../permissions/index.js';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ChangedPermissionPolicy } from '../client/permission-sync.js';
 
-/** What to do when the permission sync at startup cannot complete. */
+/** How the permission sync at startup runs, and what it does when it cannot complete. */
 export interface PermissionSyncOptions {
   /** `'fail'` (default): the app does not start. `'warn'`: log it and start anyway. */
   onError?: 'fail' | 'warn';
   /** How long to keep retrying an unavailable auth-service, in ms (default 30000). */
   retryForMs?: number;
+  /**
+   * A changed permission when the auth-service has no in-place update:
+   * `'keep'` (default) leaves it as it is upstream and logs a warning with
+   * each differing field; `'recreate'` deletes and creates it, dropping every
+   * user's value of it; `'fail'` stops the sync.
+   */
+  onChanged?: ChangedPermissionPolicy;
+  /**
+   * Delete permissions upstream that the schema no longer has (default
+   * `true`, as apexauthlib did). With rolling deploys set it to `false` and
+   * prune from the pipeline with `apex-auth permissions sync --prune`: an old
+   * replica restarting mid-rollout would otherwise delete what the new version added.
+   */
+  deleteRemoved?: boolean;
+  /** Log the plan (what the sync would change) and write nothing (default `false`). */
+  dryRun?: boolean;
 }
 
 /** The cache of validated users (per token). */

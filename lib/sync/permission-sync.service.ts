@@ -2,11 +2,18 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APEX_AUTH_RESOLVED_OPTIONS } from '../apex-auth.constants.js';
 import { AuthApi, type PermissionSyncResult } from '../client/index.js';
 import {
-  ApexAuthOptionsError,
-  AuthServiceError,
+  describePlan,
+  describeSyncEvent,
+  summarizePlan,
+  summarizeSync,
+} from '../client/permission-sync.describe.js';
+import type { PermissionSyncEvent } from '../client/permission-sync.js';
+import {
   AuthServicePayloadError,
   AuthServiceUnavailableError,
+  PermissionSyncError,
 } from '../errors/index.js';
+import { safeErrorMessage } from '../errors/safe-error-message.js';
 import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
 
 const FIRST_RETRY_DELAY_MS = 250;
@@ -15,8 +22,10 @@ const MAX_RETRY_DELAY_MS = 5_000;
 /**
  * Brings the auth-service's permission schema of this service in line with
  * the `permissions` option when the module starts (when `syncPermissions` is
- * on). An unavailable auth-service is retried with backoff for
- * `syncPermissions.retryForMs`; then the app fails to start, or with
+ * on), logging one line per change and a summary; with `dryRun` it logs the
+ * plan and writes nothing. An unavailable auth-service is retried with backoff
+ * for `syncPermissions.retryForMs` (a retry compares anew, so a sync that
+ * stopped halfway is finished); then the app fails to start, or with
  * `onError: 'warn'` logs it and serves requests anyway.
  */
 @Injectable()
@@ -33,57 +42,66 @@ export class PermissionSyncService implements OnModuleInit {
   }
 
   /**
-   * Syncs now, with the retry policy of the options.
+   * Syncs now (or, with `dryRun`, logs the plan), with the retry policy of the options.
    *
-   * @returns what changed, or `undefined` when it failed under `onError: 'warn'`
+   * @returns what changed; `undefined` for a dry run, or when it failed under `onError: 'warn'`
    */
   async sync(): Promise<PermissionSyncResult | undefined> {
     const { schema, sync, serviceName } = this.options;
     if (schema === undefined || !sync) return undefined;
+    const prefix = `Permission sync of "${serviceName}"`;
     const deadline = Date.now() + sync.retryForMs;
     for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
       try {
         const admin = await this.authApi.asAdmin();
-        const result = await admin.updatePermissions(schema.definitions);
-        this.logger.log(describeSync(serviceName, result));
+        if (sync.dryRun) {
+          const plan = await admin.planPermissions(schema.definitions, {
+            deleteRemoved: sync.deleteRemoved,
+          });
+          for (const line of describePlan(plan, sync.onChanged))
+            this.logger.log(`${prefix} (dry run): ${line}`);
+          this.logger.log(`${summarizePlan(serviceName, plan)} (dry run: nothing written)`);
+          return undefined;
+        }
+        const result = await admin.updatePermissions(schema.definitions, {
+          onChanged: sync.onChanged,
+          deleteRemoved: sync.deleteRemoved,
+          onEvent: (event) => this.logEvent(prefix, event),
+        });
+        this.logger.log(summarizeSync(serviceName, result));
         return result;
       } catch (error) {
         if (isTransient(error) && Date.now() + delay < deadline) {
-          this.logger.warn(
-            `Permission sync of "${serviceName}": ${describeError(error)}; retrying in ${delay} ms`,
-          );
+          this.logger.warn(`${prefix}: ${safeErrorMessage(error)}; retrying in ${delay} ms`);
           await new Promise((resolve) => setTimeout(resolve, delay));
           continue;
         }
-        const message = `Permission sync of "${serviceName}" failed: ${describeError(error)}`;
+        const message = `${prefix} failed: ${safeErrorMessage(error)}`;
         if (sync.onError === 'fail') throw new Error(message, { cause: error });
         this.logger.error(`${message}; serving requests with the schema the auth-service has`);
         return undefined;
       }
     }
   }
+
+  private logEvent(prefix: string, event: PermissionSyncEvent): void {
+    const line = `${prefix}: ${describeSyncEvent(event)}`;
+    // A warning where users lost values, or where the schema upstream and the code still disagree.
+    const warn =
+      event.kind === 'replaced' ||
+      event.kind === 'deleted' ||
+      event.kind === 'outdated' ||
+      (event.kind === 'kept' && event.duplicate);
+    if (warn) {
+      this.logger.warn(line);
+    } else {
+      this.logger.log(line);
+    }
+  }
 }
 
+/** Worth another try: the auth-service may come back, and a rerun finishes a half-done sync. */
 function isTransient(error: unknown): boolean {
-  return error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
-}
-
-/** Our own errors' messages are safe to log; anything else is named, not quoted. */
-function describeError(error: unknown): string {
-  if (error instanceof AuthServiceError || error instanceof ApexAuthOptionsError)
-    return error.message;
-  return error instanceof Error ? `unexpected ${error.name}` : 'unexpected error';
-}
-
-function describeSync(serviceName: string, result: PermissionSyncResult): string {
-  const part = (label: string, names: string[]): string | undefined =>
-    names.length > 0 ? `${label} ${names.join(', ')}` : undefined;
-  const changes = [
-    part('created', result.created),
-    part('updated', result.updated),
-    part('replaced', result.replaced),
-    part('deleted', result.deleted),
-  ].filter((change) => change !== undefined);
-  const unchanged = `${result.unchanged.length} unchanged`;
-  return `Permissions of "${serviceName}" synced: ${[...changes, unchanged].join('; ')}`;
+  const cause = error instanceof PermissionSyncError ? error.cause : error;
+  return cause instanceof AuthServiceUnavailableError || cause instanceof AuthServicePayloadError;
 }

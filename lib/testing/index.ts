@@ -10,6 +10,7 @@ export type {
   EmulatorEndpoint,
   EmulatorFault,
   EmulatorFaultOptions,
+  EmulatorLatency,
   EmulatorPermissionSeed,
   EmulatorSeed,
   EmulatorServiceSeed,

@@ -1,12 +1,29 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ServicePermissionDefinition } from '../../lib/entities/index.js';
-import { ApexAuthOptionsError } from '../../lib/errors/index.js';
+import type { PermissionSyncEvent } from '../../lib/client/index.js';
+import { ApexAuthOptionsError, PermissionSyncError } from '../../lib/errors/index.js';
 import { PermissionSchema } from '../../lib/permissions/index.js';
-import { ALICE, SERVICE, ShopPermissions, plainClient, startEmulator } from './client-fixtures.js';
+import {
+  ALICE,
+  SERVICE,
+  ShopPermissions,
+  plainClient,
+  rejectionOf,
+  startEmulator,
+} from './client-fixtures.js';
 
 const SCHEMA = PermissionSchema.from(ShopPermissions).definitions;
 const NAMES = SCHEMA.map((definition) => definition.name);
+/** A permission upstream that the schema does not have. */
+const LEGACY: ServicePermissionDefinition = {
+  name: 'legacy',
+  label: 'Legacy',
+  description: '',
+  type: 'boolean',
+  values: [],
+  default: false,
+};
 
 function withDefault(name: string, value: ServicePermissionDefinition['default']) {
   return SCHEMA.map((definition) =>
@@ -59,7 +76,9 @@ describe.each([
       created: NAMES,
       updated: [],
       replaced: [],
+      outdated: [],
       deleted: [],
+      kept: [],
       unchanged: [],
     });
     expect(withUpdate.permissionsOf(SERVICE)).toEqual(
@@ -71,7 +90,9 @@ describe.each([
       created: [],
       updated: [],
       replaced: [],
+      outdated: [],
       deleted: [],
+      kept: [],
       unchanged: NAMES,
     });
     expect(writes(withUpdate)).toBe(0);
@@ -89,7 +110,9 @@ describe.each([
       created: [],
       updated: ['region'],
       replaced: [],
+      outdated: [],
       deleted: [],
+      kept: [],
       unchanged: ['canEdit', 'maxItems'],
     });
     expect(withUpdate.requestCount('updatePermission')).toBe(1);
@@ -103,53 +126,207 @@ describe.each([
     expect(withUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({ region: 'us', maxItems: 3 });
   });
 
-  it('replaces changed permissions when the auth-service has no in-place update, trying it once', async () => {
+  /** The schema with `maxItems` relabelled and `region` defaulting to `us`. */
+  const relabelled = () =>
+    withDefault('region', 'us').map((definition) =>
+      definition.name === 'maxItems' ? { ...definition, label: 'Item limit' } : definition,
+    );
+
+  it("keeps changed permissions as they are without an in-place update (the default 'keep'), trying PUT once", async () => {
     await sync(withoutUpdate);
+    const before = withoutUpdate.permissionsOf(SERVICE);
     withoutUpdate.setMetadata(SERVICE, ALICE.username, { region: 'us', maxItems: 3 });
     withoutUpdate.resetCounters();
 
-    const changed = withDefault('region', 'us').map((definition) =>
-      definition.name === 'maxItems' ? { ...definition, label: 'Item limit' } : definition,
-    );
-    expect(await sync(withoutUpdate, changed)).toEqual({
+    const events: PermissionSyncEvent[] = [];
+    const admin = await plainClient(withoutUpdate).asAdmin();
+    const result = await admin.updatePermissions(relabelled(), {
+      onEvent: (event) => events.push(event),
+    });
+    expect(result).toEqual({
       created: [],
       updated: [],
-      replaced: ['region', 'maxItems'],
+      replaced: [],
+      outdated: ['region', 'maxItems'],
       deleted: [],
+      kept: [],
       unchanged: ['canEdit'],
     });
-    expect(withoutUpdate.requestCount('updatePermission')).toBe(1);
-    expect(withoutUpdate.requestCount('deletePermission')).toBe(2);
-    expect(withoutUpdate.requestCount('createPermission')).toBe(2);
+    expect(events).toEqual([
+      { kind: 'outdated', name: 'region', fields: [{ field: 'default', old: 'eu', new: 'us' }] },
+      {
+        kind: 'outdated',
+        name: 'maxItems',
+        fields: [{ field: 'label', old: 'Max items', new: 'Item limit' }],
+      },
+    ]);
+    expect(withoutUpdate.requestCounts()).toMatchObject({
+      updatePermission: 1,
+      createPermission: 0,
+      deletePermission: 0,
+    });
+    expect(withoutUpdate.permissionsOf(SERVICE)).toEqual(before);
+    expect(withoutUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({
+      region: 'us',
+      maxItems: 3,
+    });
+  });
+
+  it("'recreate' deletes and creates changed permissions without an in-place update, dropping users' values", async () => {
+    await sync(withoutUpdate);
+    withoutUpdate.setMetadata(SERVICE, ALICE.username, {
+      region: 'us',
+      maxItems: 3,
+      canEdit: true,
+    });
+    withoutUpdate.resetCounters();
+
+    const admin = await plainClient(withoutUpdate).asAdmin();
+    const result = await admin.updatePermissions(relabelled(), { onChanged: 'recreate' });
+    expect(result.replaced).toEqual(['region', 'maxItems']);
+    expect(result.unchanged).toEqual(['canEdit']);
+    expect(withoutUpdate.requestCounts()).toMatchObject({
+      updatePermission: 1,
+      deletePermission: 2,
+      createPermission: 2,
+    });
     expect(withoutUpdate.permissionsOf(SERVICE).map(({ id: _id, ...rest }) => rest)).toEqual(
-      expect.arrayContaining(changed),
+      expect.arrayContaining(relabelled()),
     );
-    // The replaced permissions' stored values went with them.
-    expect(withoutUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({});
+    expect(withoutUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({ canEdit: true });
+  });
+
+  it("'fail' stops at a changed permission without an in-place update, before any write", async () => {
+    await sync(withoutUpdate);
+    const before = withoutUpdate.permissionsOf(SERVICE);
+    withoutUpdate.resetCounters();
+
+    const admin = await plainClient(withoutUpdate).asAdmin();
+    const error = await rejectionOf(admin.updatePermissions(relabelled(), { onChanged: 'fail' }));
+    expect(error).toBeInstanceOf(PermissionSyncError);
+    expect(error.message).toMatch(
+      /^permission region differs from the schema \(default "eu" → "us"\)/,
+    );
+    expect(error.message).toContain('done: nothing; not done: update region, update maxItems');
+    expect(withoutUpdate.requestCounts()).toMatchObject({
+      createPermission: 0,
+      deletePermission: 0,
+    });
+    expect(withoutUpdate.permissionsOf(SERVICE)).toEqual(before);
+  });
+
+  it('with an in-place update, every onChanged updates in place and keeps users’ values', async () => {
+    for (const onChanged of ['keep', 'recreate', 'fail'] as const) {
+      await sync(withUpdate);
+      withUpdate.setMetadata(SERVICE, ALICE.username, { region: 'us', maxItems: 3 });
+      withUpdate.resetCounters();
+      const admin = await plainClient(withUpdate).asAdmin();
+      const result = await admin.updatePermissions(relabelled(), { onChanged });
+      expect(result.updated).toEqual(['region', 'maxItems']);
+      expect(writes(withUpdate)).toBe(2);
+      expect(withUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({ region: 'us', maxItems: 3 });
+      await sync(withUpdate); // back to the original schema
+    }
+  });
+
+  it('plans without writing: creates, updates with old and new values, deletes, kept, unchanged', async () => {
+    const admin = await plainClient(withoutUpdate).asAdmin();
+    await sync(withoutUpdate, SCHEMA.slice(0, 2));
+    const legacy = await admin.createPermission(LEGACY);
+    withoutUpdate.resetCounters();
+
+    const plan = await admin.planPermissions(relabelled());
+    expect(plan).toEqual({
+      creates: [relabelled()[2]],
+      updates: [
+        {
+          name: 'region',
+          current: { ...SCHEMA[1], id: expect.any(String) },
+          wanted: { ...SCHEMA[1], default: 'us' },
+          fields: [{ field: 'default', old: 'eu', new: 'us' }],
+        },
+      ],
+      deletes: [legacy],
+      kept: [],
+      unchanged: ['canEdit'],
+    });
+    const kept = await admin.planPermissions(relabelled(), { deleteRemoved: false });
+    expect(kept.deletes).toEqual([]);
+    expect(kept.kept).toEqual([{ ...legacy, duplicate: false }]);
+    expect(writes(withoutUpdate)).toBe(0);
+    expect(withoutUpdate.requestCount('permissions')).toBe(2);
+  });
+
+  it('with deleteRemoved false leaves permissions that left the schema', async () => {
+    await sync(withUpdate);
+    withUpdate.setMetadata(SERVICE, ALICE.username, { maxItems: 3 });
+    withUpdate.resetCounters();
+    const admin = await plainClient(withUpdate).asAdmin();
+    const result = await admin.updatePermissions(SCHEMA.slice(0, 2), { deleteRemoved: false });
+    expect(result.kept).toEqual(['maxItems']);
+    expect(writes(withUpdate)).toBe(0);
+    expect(withUpdate.metadataOf(SERVICE, ALICE.username)).toEqual({ maxItems: 3 });
+  });
+
+  it('refuses an empty schema without reading or deleting anything', async () => {
+    await sync(withUpdate);
+    withUpdate.resetCounters();
+    const admin = await plainClient(withUpdate).asAdmin();
+    for (const attempt of [admin.updatePermissions([]), admin.planPermissions([])]) {
+      const error = await rejectionOf(attempt);
+      expect(error).toBeInstanceOf(ApexAuthOptionsError);
+      expect(error.message).toMatch(/^schema: is empty/);
+    }
+    expect(withUpdate.requestCount('permissions')).toBe(0);
+    expect(writes(withUpdate)).toBe(0);
+    expect(withUpdate.permissionsOf(SERVICE).map((p) => p.name)).toEqual(NAMES);
+  });
+
+  it('a failed k-th write names what was done and not done, and the next run converges', async () => {
+    const admin = await plainClient(withoutUpdate).asAdmin();
+    const error = await rejectionOf(
+      admin.updatePermissions(SCHEMA, {
+        // After the first create, the next one fails.
+        onEvent: () =>
+          withoutUpdate.fail(
+            { kind: 'status', status: 503 },
+            { endpoints: ['createPermission'], times: 1 },
+          ),
+      }),
+    );
+    expect(error).toBeInstanceOf(PermissionSyncError);
+    expect(error.message).toBe(
+      'auth-service unavailable (createPermission: 503) at create region; done: created canEdit; not done: create region, create maxItems',
+    );
+    expect(withoutUpdate.permissionsOf(SERVICE).map((p) => p.name)).toEqual(['canEdit']);
+
+    withoutUpdate.resetCounters();
+    const result = await sync(withoutUpdate);
+    expect(result.created).toEqual(['region', 'maxItems']);
+    expect(result.unchanged).toEqual(['canEdit']);
+    expect(withoutUpdate.requestCount('createPermission')).toBe(2);
+    expect(withoutUpdate.permissionsOf(SERVICE).map((p) => p.name)).toEqual(NAMES);
   });
 
   it('deletes permissions the schema no longer has, and creates the missing ones', async () => {
     const admin = await plainClient(withUpdate).asAdmin();
-    await admin.createPermission({
-      name: 'legacy',
-      label: 'Legacy',
-      description: '',
-      type: 'boolean',
-      values: [],
-      default: false,
-    });
+    await admin.createPermission(LEGACY);
     expect(await sync(withUpdate, SCHEMA.slice(0, 1))).toEqual({
       created: ['canEdit'],
       updated: [],
       replaced: [],
+      outdated: [],
       deleted: ['legacy'],
+      kept: [],
       unchanged: [],
     });
     expect(await sync(withUpdate, SCHEMA.slice(1))).toEqual({
       created: ['region', 'maxItems'],
       updated: [],
       replaced: [],
+      outdated: [],
       deleted: ['canEdit'],
+      kept: [],
       unchanged: [],
     });
     expect(withUpdate.permissionsOf(SERVICE).map((p) => p.name)).toEqual(['region', 'maxItems']);
@@ -158,14 +335,7 @@ describe.each([
   it('deletes an extra upstream permission', async () => {
     const admin = await plainClient(withUpdate).asAdmin();
     await sync(withUpdate);
-    await admin.createPermission({
-      name: 'legacy',
-      label: 'Legacy',
-      description: '',
-      type: 'boolean',
-      values: [],
-      default: false,
-    });
+    await admin.createPermission(LEGACY);
     const result = await sync(withUpdate);
     expect(result.deleted).toEqual(['legacy']);
     expect(result.unchanged).toEqual(NAMES);

@@ -1,4 +1,4 @@
-import { PermissionField } from '@apex/nest-auth';
+import { PermissionField, type ServicePermissionDefinition } from '@apex/nest-auth';
 import { AuthServiceEmulator, type AuthServiceEmulatorOptions } from '@apex/nest-auth/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from '../fixtures/capturing-logger.js';
@@ -39,7 +39,10 @@ class ShopPermissionsViewOff {
   maxDiscount!: number;
 }
 
-const SHOP_SCHEMA = [
+const NAMES = ['canView', 'canEdit', 'region', 'maxDiscount'];
+const RELABEL = 'label "Can view products" → "May view products"';
+
+const SHOP_SCHEMA: ServicePermissionDefinition[] = [
   {
     name: 'canView',
     label: 'Can view products',
@@ -74,6 +77,11 @@ const SHOP_SCHEMA = [
   },
 ];
 
+/** The shop's schema where `canView` has a new label. */
+const RELABELLED_SCHEMA = SHOP_SCHEMA.map((definition) =>
+  definition.name === 'canView' ? { ...definition, label: 'May view products' } : definition,
+);
+
 const WRITES = { createPermission: 0, updatePermission: 0, deletePermission: 0 };
 
 describe.each(PLATFORMS)('permission sync on %s', (platform) => {
@@ -95,12 +103,23 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
     return app;
   }
 
+  /** An emulator whose shop schema an app has synced, that app closed and the counters reset. */
+  async function syncedOnce(
+    options: AuthServiceEmulatorOptions = {},
+  ): Promise<AuthServiceEmulator> {
+    const upstream = await emulator(options);
+    await start(shopAuth(upstream.url));
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    upstream.resetCounters();
+    return upstream;
+  }
+
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
     await Promise.all(emulators.splice(0).map((e) => e.stop()));
   });
 
-  it('creates every permission of a fresh service and logs one line', async () => {
+  it('creates every permission of a fresh service, logging one line per change and a summary', async () => {
     const upstream = await emulator();
     expect(upstream.permissionsOf('shop')).toEqual([]);
     const logger = new CapturingLogger();
@@ -115,8 +134,8 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
       updatePermission: 0,
       deletePermission: 0,
     });
-    const synced = logger.apexAuth('log').filter((line) => line.includes('synced'));
-    expect(synced).toEqual([
+    expect(logger.apexAuth()).toEqual([
+      ...NAMES.map((name) => `Permission sync of "shop": created ${name}`),
       'Permissions of "shop" synced: created canView, canEdit, region, maxDiscount; 0 unchanged',
     ]);
     expect(logger.all()).not.toContain(PASSWORDS.admin);
@@ -177,21 +196,149 @@ describe.each(PLATFORMS)('permission sync on %s', (platform) => {
     expect(canView).toMatchObject({ id: idBefore, default: false });
   });
 
-  it('replaces a changed permission when the auth-service has no in-place update', async () => {
+  it('without an in-place update keeps a relabelled permission by default: users keep their values, a warning names the change', async () => {
     const upstream = await emulator();
     await start(shopAuth(upstream.url));
     await Promise.all(apps.splice(0).map((app) => app.close()));
+    const before = upstream.permissionsOf('shop');
     upstream.resetCounters();
     const logger = new CapturingLogger();
-    await start(shopAuth(upstream.url, { permissions: ShopPermissionsViewOff }), logger);
-    expect(upstream.requestCounts()).toMatchObject({ createPermission: 1, deletePermission: 1 });
-    expect(upstream.permissionsOf('shop').map((p) => [p.name, p.default])).toEqual([
-      ['canEdit', false],
-      ['region', 'eu'],
-      ['maxDiscount', 0],
-      ['canView', false],
+    await start(shopAuth(upstream.url, { permissions: RELABELLED_SCHEMA }), logger);
+    expect(upstream.requestCounts()).toMatchObject({ ...WRITES, updatePermission: 1 });
+    expect(upstream.permissionsOf('shop')).toEqual(before);
+    expect(upstream.metadataOf('shop', 'viewer')).toEqual({ canView: true, region: 'eu' });
+    expect(logger.apexAuth('warn')).toEqual([
+      `Permission sync of "shop": kept canView as it is upstream, though it differs from the schema: ${RELABEL} (the auth-service has no in-place update, and onChanged is 'keep')`,
     ]);
-    expect(logger.apexAuth('log').join('\n')).toContain('replaced canView');
+    expect(logger.apexAuth('log')).toContain(
+      'Permissions of "shop" synced: left outdated canView; 3 unchanged',
+    );
+  });
+
+  it("onChanged 'recreate' replaces a changed permission without an in-place update, saying users' values were dropped", async () => {
+    const upstream = await syncedOnce();
+    const logger = new CapturingLogger();
+    await start(
+      shopAuth(upstream.url, {
+        permissions: RELABELLED_SCHEMA,
+        syncPermissions: { onChanged: 'recreate' },
+      }),
+      logger,
+    );
+    expect(upstream.requestCounts()).toMatchObject({ createPermission: 1, deletePermission: 1 });
+    expect(upstream.permissionsOf('shop').map((p) => [p.name, p.label])).toEqual([
+      ['canEdit', 'Can edit products'],
+      ['region', 'Region'],
+      ['maxDiscount', 'Max discount %'],
+      ['canView', 'May view products'],
+    ]);
+    expect(upstream.metadataOf('shop', 'viewer')).toEqual({ region: 'eu' });
+    expect(logger.apexAuth('warn')).toEqual([
+      `Permission sync of "shop": replaced canView (deleted and created again; users' stored values of it were dropped): ${RELABEL}`,
+    ]);
+  });
+
+  it("onChanged 'fail' stops the startup at a changed permission, naming it, before any write", async () => {
+    const upstream = await syncedOnce();
+    await expect(
+      start(
+        shopAuth(upstream.url, {
+          permissions: RELABELLED_SCHEMA,
+          syncPermissions: { onChanged: 'fail' },
+        }),
+      ),
+    ).rejects.toThrow(
+      `Permission sync of "shop" failed: permission canView differs from the schema (${RELABEL}) and the auth-service has no in-place update`,
+    );
+    expect(upstream.requestCounts()).toMatchObject({ ...WRITES, updatePermission: 1 });
+    expect(upstream.metadataOf('shop', 'viewer')).toEqual({ canView: true, region: 'eu' });
+  });
+
+  it('with an in-place update a relabel keeps every user’s value', async () => {
+    const upstream = await syncedOnce({ permissionUpdate: true });
+    const logger = new CapturingLogger();
+    await start(shopAuth(upstream.url, { permissions: RELABELLED_SCHEMA }), logger);
+    expect(upstream.requestCounts()).toMatchObject({ ...WRITES, updatePermission: 1 });
+    expect(upstream.permissionsOf('shop')[0]).toMatchObject({
+      name: 'canView',
+      label: 'May view products',
+    });
+    expect(upstream.metadataOf('shop', 'viewer')).toEqual({ canView: true, region: 'eu' });
+    expect(logger.apexAuth('log')).toContain(
+      `Permission sync of "shop": updated canView in place: ${RELABEL}`,
+    );
+  });
+
+  it('deleteRemoved: false leaves a removed permission and users’ values of it, and logs it', async () => {
+    const upstream = await syncedOnce();
+    const logger = new CapturingLogger();
+    await start(
+      shopAuth(upstream.url, {
+        permissions: ShopPermissionsWithoutDiscount,
+        syncPermissions: { deleteRemoved: false },
+      }),
+      logger,
+    );
+    expect(upstream.requestCounts()).toMatchObject(WRITES);
+    expect(upstream.permissionsOf('shop').map((p) => p.name)).toEqual(NAMES);
+    expect(upstream.metadataOf('shop', 'editor')).toMatchObject({ maxDiscount: 25 });
+    expect(logger.apexAuth('log')).toEqual([
+      'Permission sync of "shop": kept maxDiscount: not in the schema, and deleting removed permissions is off',
+      'Permissions of "shop" synced: kept maxDiscount; 3 unchanged',
+    ]);
+  });
+
+  it('dryRun logs the plan and writes nothing', async () => {
+    const upstream = await emulator({ permissionUpdate: true });
+    upstream.addPermission('shop', { name: 'legacy', type: 'boolean', default: false });
+    upstream.addPermission('shop', {
+      name: 'canView',
+      label: 'Can view products',
+      type: 'boolean',
+      default: false,
+    });
+    const logger = new CapturingLogger();
+    await start(shopAuth(upstream.url, { syncPermissions: { dryRun: true } }), logger);
+    expect(upstream.requestCounts()).toMatchObject({ permissions: 1, ...WRITES });
+    expect(upstream.permissionsOf('shop').map((p) => p.name)).toEqual(['legacy', 'canView']);
+    expect(logger.apexAuth('log')).toEqual([
+      'Permission sync of "shop" (dry run): update canView: default false → true (without an in-place update upstream: kept as it is)',
+      'Permission sync of "shop" (dry run): create canEdit',
+      'Permission sync of "shop" (dry run): create region',
+      'Permission sync of "shop" (dry run): create maxDiscount',
+      `Permission sync of "shop" (dry run): delete legacy (users' stored values of it would be dropped)`,
+      'Permissions of "shop", plan: 3 to create, 1 to update, 1 to delete, 0 kept, 0 unchanged (dry run: nothing written)',
+    ]);
+  });
+
+  it('refuses an empty schema at startup, before any request', async () => {
+    const upstream = await emulator();
+    upstream.addPermission('shop', { name: 'legacy', type: 'boolean', default: false });
+    await expect(start(shopAuth(upstream.url, { permissions: [] }), false, [])).rejects.toThrow(
+      /^permissions: is empty: syncing it would delete every permission of the service/,
+    );
+    expect(upstream.requestCounts()).toMatchObject({ login: 0, permissions: 0, ...WRITES });
+    expect(upstream.permissionsOf('shop')).toHaveLength(1);
+  });
+
+  it('three instances started together against slowed reads all start, and leave one copy of each permission', async () => {
+    // Each read reports the state of 400 ms before it arrives: the instances all see
+    // an empty schema and race to create the same permissions.
+    const upstream = await emulator({ latencyMs: { permissions: 400 } });
+    // One logger for all: Nest's Logger writes to the app logger set last.
+    const logger = new CapturingLogger();
+    await Promise.all([1, 2, 3].map(() => start(shopAuth(upstream.url), logger)));
+    expect(upstream.permissionsOf('shop').map(({ id, ...rest }) => (void id, rest))).toEqual(
+      SHOP_SCHEMA,
+    );
+    expect(logger.apexAuth('error')).toEqual([]);
+    expect(logger.apexAuth('log').filter((line) => line.includes(' synced: '))).toHaveLength(3);
+
+    // Restarting them all writes nothing.
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    upstream.resetCounters();
+    await Promise.all([1, 2, 3].map(() => start(shopAuth(upstream.url))));
+    expect(upstream.requestCounts()).toMatchObject(WRITES);
   });
 
   it('syncs a plain array of definitions', async () => {

@@ -105,6 +105,57 @@ try {
     cjs.trim() === 'loaded',
     'CommonJS require() of "." and "./testing" from an installed tarball',
   );
+
+  // 3. The package's bin: `npx apex-auth --help`, then a plan against the emulator with a
+  //    compiled schema module that imports the installed package, as a pipeline runs it.
+  const help = execFileSync('npx', ['--no-install', 'apex-auth', '--help'], {
+    cwd: app,
+    encoding: 'utf8',
+  });
+  check(
+    help.startsWith('Usage: apex-auth permissions plan|sync'),
+    '`npx apex-auth --help` exits 0',
+  );
+  writeFileSync(
+    join(app, 'schema.mjs'),
+    `import { PermissionField } from '@apex/nest-auth';
+export class ShopPermissions {}
+PermissionField({ label: 'Can view', default: true, type: 'boolean' })(ShopPermissions.prototype, 'canView');
+`,
+  );
+  writeFileSync(
+    join(app, 'plan.mjs'),
+    `import { execFile } from 'node:child_process';
+import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+const emulator = await AuthServiceEmulator.start({
+  seed: {
+    users: [{ username: 'shop-admin', password: 'pack-test-password' }],
+    services: [{ name: 'shop', admins: ['shop-admin'] }],
+  },
+});
+const env = {
+  ...process.env,
+  APEX_AUTH_URL: emulator.url,
+  APEX_AUTH_SERVICE: 'shop',
+  APEX_AUTH_ADMIN_USERNAME: 'shop-admin',
+  APEX_AUTH_ADMIN_PASSWORD: 'pack-test-password',
+};
+const args = ['--no-install', 'apex-auth', 'permissions', 'plan', '--schema', 'schema.mjs#ShopPermissions'];
+const code = await new Promise((resolve) =>
+  execFile('npx', args, { env }, (error, stdout) => {
+    process.stdout.write(stdout);
+    resolve(error ? error.code : 0);
+  }),
+);
+await emulator.stop();
+console.log('exit ' + code);
+`,
+  );
+  const plan = execFileSync(process.execPath, ['plan.mjs'], { cwd: app, encoding: 'utf8' });
+  check(
+    plan.includes('create canView') && plan.trim().endsWith('exit 2'),
+    '`npx apex-auth permissions plan` against the emulator lists the change and exits 2',
+  );
 } catch (error) {
   check(false, `pack, install and load: ${error.message}`);
 } finally {

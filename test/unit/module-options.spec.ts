@@ -66,17 +66,29 @@ describe('resolveApexAuthOptions', () => {
     expect(resolveApexAuthOptions(options, context).sync).toEqual({
       onError: 'fail',
       retryForMs: 30_000,
+      onChanged: 'keep',
+      deleteRemoved: true,
+      dryRun: false,
     });
     expect({ ...options, permissions: undefined }).toEqual(copy);
     expect(
       resolve({
         permissions: Perms,
         admin: { token: () => 't' },
-        syncPermissions: { onError: 'warn', retryForMs: 0 },
+        syncPermissions: {
+          onError: 'warn',
+          retryForMs: 0,
+          onChanged: 'recreate',
+          deleteRemoved: false,
+          dryRun: true,
+        },
       }).sync,
     ).toEqual({
       onError: 'warn',
       retryForMs: 0,
+      onChanged: 'recreate',
+      deleteRemoved: false,
+      dryRun: true,
     });
   });
 
@@ -124,6 +136,24 @@ describe('resolveApexAuthOptions', () => {
         syncPermissions: { retryForMs: -1 },
       }),
     ).toBe('syncPermissions.retryForMs: must be a number of milliseconds ≥ 0');
+    const synced = { permissions: Perms, admin: { token: () => 't' } };
+    expect(refusal({ ...synced, syncPermissions: { onChanged: 'replace' as never } })).toBe(
+      "syncPermissions.onChanged: must be 'keep', 'recreate' or 'fail'",
+    );
+    expect(refusal({ ...synced, syncPermissions: { deleteRemoved: 'no' as never } })).toBe(
+      'syncPermissions.deleteRemoved: must be true or false',
+    );
+    expect(refusal({ ...synced, syncPermissions: { dryRun: 1 as never } })).toBe(
+      'syncPermissions.dryRun: must be true or false',
+    );
+    expect(refusal({ ...synced, syncPermissions: [] as never })).toBe(
+      'syncPermissions: must be a boolean or { onError, retryForMs, onChanged, deleteRemoved, dryRun }',
+    );
+    expect(refusal({ ...synced, permissions: [] })).toMatch(
+      /^permissions: is empty: syncing it would delete every permission of the service/,
+    );
+    // Without the sync an empty schema harms nothing.
+    expect(resolve({ ...synced, permissions: [], syncPermissions: false }).sync).toBe(false);
     expect(refusal({ jwt: { secret: 's'.repeat(32), clockToleranceSeconds: 301 } })).toBe(
       'jwt.clockToleranceSeconds: must be a number of seconds from 0 to 300',
     );

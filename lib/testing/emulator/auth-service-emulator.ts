@@ -10,13 +10,15 @@ import type {
   EmulatorEndpoint,
   EmulatorFault,
   EmulatorFaultOptions,
+  EmulatorLatency,
   EmulatorPermissionSeed,
   EmulatorServiceSeed,
   EmulatorUserSeed,
   WirePermission,
   WireUser,
 } from './emulator.options.js';
-import { createRequestListener } from './emulator.pipeline.js';
+import { ResponseLatency } from './emulator.latency.js';
+import { createRequestListener, type PipelineParts } from './emulator.pipeline.js';
 import { isEndpoint } from './emulator.router.js';
 import { EmulatorHttpServer } from './emulator.server.js';
 import { EmulatorState } from './emulator.state.js';
@@ -60,13 +62,13 @@ export class AuthServiceEmulator {
   private readonly server: EmulatorHttpServer;
   private readonly faults: FaultRegistry;
   private readonly counters: RequestCounters;
+  private readonly latency: ResponseLatency;
 
   private constructor(
     url: string,
     context: EmulatorContext,
     server: EmulatorHttpServer,
-    faults: FaultRegistry,
-    counters: RequestCounters,
+    { faults, counters, latency }: Omit<PipelineParts, 'context'>,
   ) {
     this.url = url;
     this.jwksUri = `${url}/.well-known/jwks.json`;
@@ -77,6 +79,7 @@ export class AuthServiceEmulator {
     this.server = server;
     this.faults = faults;
     this.counters = counters;
+    this.latency = latency;
   }
 
   /**
@@ -96,12 +99,17 @@ export class AuthServiceEmulator {
       tokens: new EmulatorTokens(resolved.signing),
       issued: new IssuedTokens(),
     };
-    const faults = new FaultRegistry();
-    const counters = new RequestCounters();
-    const server = new EmulatorHttpServer(createRequestListener({ context, faults, counters }));
+    const parts: PipelineParts = {
+      context,
+      faults: new FaultRegistry(),
+      counters: new RequestCounters(),
+      latency: new ResponseLatency(),
+    };
+    parts.latency.set(options?.latencyMs ?? 0);
+    const server = new EmulatorHttpServer(createRequestListener(parts));
     const port = await server.listen(resolved.port, resolved.host);
     const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
-    return new AuthServiceEmulator(`http://${host}:${port}`, context, server, faults, counters);
+    return new AuthServiceEmulator(`http://${host}:${port}`, context, server, parts);
   }
 
   /**
@@ -211,6 +219,21 @@ export class AuthServiceEmulator {
   /** Removes every fault. */
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  /**
+   * Replaces the latency of answers (the `latencyMs` option) from now on: a number of ms
+   * for every endpoint, or per endpoint (`{ permissions: 400 }`); `0` answers at once.
+   * Requests already received keep the latency they got.
+   *
+   * @example
+   * ```ts
+   * // Reads report the state of 400 ms ago: replicas starting together race on their writes.
+   * emulator.setLatency({ permissions: 400 });
+   * ```
+   */
+  setLatency(latencyMs: EmulatorLatency): void {
+    this.latency.set(latencyMs);
   }
 
   /** Requests received by `endpoint` since start or the last reset, faulted ones included. */

@@ -25,6 +25,14 @@ export type EmulatorEndpoint =
  */
 export type EmulatorSigning = { algorithm: 'HS256'; secret: string } | { algorithm: 'RS256' };
 
+/**
+ * How long the emulator holds its answers back, in ms: one number for every endpoint, or
+ * a number per endpoint (`{ permissions: 400 }`; endpoints not named answer at once).
+ * Each answer is computed when the request arrives and sent after the delay, so a slowed
+ * read reports the state as it was when read.
+ */
+export type EmulatorLatency = number | Partial<Record<EmulatorEndpoint, number>>;
+
 /** Options of `AuthServiceEmulator.start()`. Every field is optional. */
 export interface AuthServiceEmulatorOptions {
   /** Port to listen on. Default `0`: a random free port (read it from `url`). */
@@ -55,6 +63,11 @@ export interface AuthServiceEmulatorOptions {
    * Default `false`: ids are string UUIDs.
    */
   integerPermissionIds?: boolean;
+  /**
+   * Slows answers, to reproduce races and timeouts (default `0`); changed at run time with
+   * `setLatency()`.
+   */
+  latencyMs?: EmulatorLatency;
   /** Initial data, applied in order: users, then services, then clients. */
   seed?: EmulatorSeed;
 }

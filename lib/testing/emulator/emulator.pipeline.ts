@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
 import type { RequestCounters } from './emulator.counters.js';
 import { applyFault, type FaultRegistry } from './emulator.faults.js';
+import type { ResponseLatency } from './emulator.latency.js';
+import type { EmulatorEndpoint, EmulatorFault } from './emulator.options.js';
 import {
   HttpError,
   INTERNAL_ERROR_REPLY,
@@ -21,14 +23,21 @@ export interface PipelineParts {
   readonly context: EmulatorContext;
   readonly counters: RequestCounters;
   readonly faults: FaultRegistry;
+  readonly latency: ResponseLatency;
 }
+
+/** What a request gets: a reply or a fault, and the endpoint it reached, if any. */
+type Outcome = { readonly endpoint?: EmulatorEndpoint } & (
+  { readonly reply: Reply } | { readonly fault: EmulatorFault }
+);
 
 const NOT_FOUND: Reply = { status: 404, body: { detail: 'Not Found' } };
 const TOO_LARGE: Reply = { status: 413, body: { detail: 'Request body too large' } };
 
 /**
- * The server's request listener: read the body, route, count, apply a fault or handle.
- * It never throws and never rejects, so no request can take the process down.
+ * The server's request listener: read the body, route, count, apply a fault or handle,
+ * wait out the endpoint's latency, answer. It never throws and never rejects, so no
+ * request can take the process down.
  */
 export function createRequestListener(
   parts: PipelineParts,
@@ -49,35 +58,39 @@ async function respond(
   } catch {
     return; // The client left mid-body: there is nobody to answer.
   }
+  let outcome: Outcome;
   try {
-    const reply = dispatch(parts, req, res, body);
-    if (reply !== undefined) writeReply(res, reply);
+    outcome = dispatch(parts, req, body);
   } catch (error) {
-    // Also reached when a reply cannot be serialized (say, a BigInt in seeded metadata).
-    writeReply(res, error instanceof HttpError ? error.toReply() : INTERNAL_ERROR_REPLY);
+    outcome = { reply: errorReply(error) };
+  }
+  const delay = outcome.endpoint === undefined ? 0 : parts.latency.of(outcome.endpoint);
+  // Unref'd: a stopped emulator's pending answers must not hold the process open.
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref());
+  if ('fault' in outcome) {
+    if (!res.destroyed) applyFault(outcome.fault, req, res);
+    return;
+  }
+  try {
+    writeReply(res, outcome.reply);
+  } catch {
+    // A reply that cannot be serialized (say, a BigInt in seeded metadata).
+    writeReply(res, INTERNAL_ERROR_REPLY);
   }
 }
 
 // Counting comes before faults, so that faulted requests are counted too. The size limit
 // comes before any handler, as a server-level limit would: an oversized body is a 413
 // whatever its token or path parameters.
-function dispatch(
-  parts: PipelineParts,
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: RequestBody,
-): Reply | undefined {
+function dispatch(parts: PipelineParts, req: IncomingMessage, body: RequestBody): Outcome {
   const route = matchRoute(req.method ?? '', req.url ?? '');
-  if (route.kind !== 'endpoint') return routeFailure(route);
+  if (route.kind !== 'endpoint') return { reply: routeFailure(route) };
   const form = parseForm(req, body.bytes);
   const endpoint = route.endpoint === 'login' ? classifyLogin(form) : route.endpoint;
   parts.counters.record(endpoint);
   const fault = parts.faults.take(endpoint);
-  if (fault !== undefined) {
-    applyFault(fault, req, res);
-    return undefined;
-  }
-  if (body.tooLarge) return TOO_LARGE;
+  if (fault !== undefined) return { endpoint, fault };
+  if (body.tooLarge) return { endpoint, reply: TOO_LARGE };
   const request: EmulatorRequest = {
     endpoint,
     params: route.params,
@@ -85,7 +98,15 @@ function dispatch(
     form,
     json: () => parseJsonBody(req, body.bytes),
   };
-  return HANDLERS[endpoint](parts.context, request);
+  try {
+    return { endpoint, reply: HANDLERS[endpoint](parts.context, request) };
+  } catch (error) {
+    return { endpoint, reply: errorReply(error) };
+  }
+}
+
+function errorReply(error: unknown): Reply {
+  return error instanceof HttpError ? error.toReply() : INTERNAL_ERROR_REPLY;
 }
 
 function routeFailure(route: Exclude<RouteMatch, { kind: 'endpoint' }>): Reply {

@@ -34,13 +34,16 @@ export function updatePermission(context: EmulatorContext, request: EmulatorRequ
   return { status: 200, body: { data: { permission } } };
 }
 
-/** Endpoint 9: deletes a permission and its key from users' metadata. Admins only; `204`. */
+/**
+ * Endpoint 9: deletes a permission and its key from users' metadata. Admins only; `200`
+ * with a JSON object, as the real service answers (its clients parse a body from every answer).
+ */
 export function deletePermission(context: EmulatorContext, request: EmulatorRequest): Reply {
   const service = administeredService(context, request);
   if (!service.deletePermission(request.params.permissionId ?? '')) {
     throw new HttpError(404, PERMISSION_NOT_FOUND);
   }
-  return { status: 204 };
+  return { status: 200, body: { data: {} } };
 }
 
 // Rights are checked before the body is looked at, so a malformed body from a
