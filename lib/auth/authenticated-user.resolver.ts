@@ -50,7 +50,7 @@ interface CachedUser<T extends object> {
  * a hash of the token, and concurrent requests with the same token share one
  * upstream lookup. Failures of the auth-service are never cached; while it is
  * unavailable, users whose cache lifetime ran out are served for a bounded
- * grace. New tokens cost lookups, bounded per client address.
+ * grace. Tokens the auth-service refuses are bounded per client address.
  */
 export class AuthenticatedUserResolver<T extends object = object> {
   private readonly users?: LRUCache<string, CachedUser<T>>;
@@ -91,9 +91,22 @@ export class AuthenticatedUserResolver<T extends object = object> {
     let lookup = this.inFlight.get(key);
     if (lookup === undefined) {
       // A token seen before (its entry went stale) is no new token: it costs the budget nothing.
-      const refusal = entry === undefined ? this.budget?.spend(request.client) : undefined;
+      const budget = entry === undefined ? this.budget : undefined;
+      const refusal = budget?.hold(request.client);
       if (refusal !== undefined) return Promise.reject(refusal);
-      lookup = this.lookUp(token, key, request, entry).finally(() => this.inFlight.delete(key));
+      lookup = this.lookUp(token, key, request, entry)
+        .then(
+          (user) => {
+            budget?.release(request.client);
+            return user;
+          },
+          (error: unknown) => {
+            // Only a refused token spends the budget for good.
+            if (!(error instanceof AuthenticationFailure)) budget?.release(request.client);
+            throw error;
+          },
+        )
+        .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, lookup);
     }
     return lookup;

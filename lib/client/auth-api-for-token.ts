@@ -67,7 +67,9 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
 
   /** The token's owner (endpoint 3), without any password hash. */
   async user(): Promise<User> {
-    return decodeUser('user', await this.#call('user', 'GET', ['auth', 'user']));
+    return this.#call('user', 'GET', ['auth', 'user'], {
+      read: (body) => decodeUser('user', body),
+    });
   }
 
   /**
@@ -76,35 +78,39 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
    */
   async metadataFor(userId: string): Promise<T> {
     const id = checkPathSegment(userId, 'metadataFor: userId');
-    const body = await this.#call('metadataFor', 'GET', this.#servicePath('metadata', id));
-    return decodeMetadata('metadataFor', body, this.#context.metadata);
+    return this.#call('metadataFor', 'GET', this.#servicePath('metadata', id), {
+      read: (body) => decodeMetadata('metadataFor', body, this.#context.metadata),
+    });
   }
 
   /** A user as this service sees them (endpoint 5): who, whether a service admin, metadata. */
   async fullMetadataFor(userId: string): Promise<ServiceUserInfo<T>> {
     const id = checkPathSegment(userId, 'fullMetadataFor: userId');
-    const body = await this.#call('fullMetadataFor', 'GET', this.#servicePath('users', id));
-    return decodeServiceUser('fullMetadataFor', body, this.#context.metadata);
+    return this.#call('fullMetadataFor', 'GET', this.#servicePath('users', id), {
+      read: (body) => decodeServiceUser('fullMetadataFor', body, this.#context.metadata),
+    });
   }
 
   /** The users of this service (endpoint 6): those with metadata in it and its admins. */
   async usersForService(): Promise<ServiceUserInfo<T>[]> {
-    const body = await this.#call('usersForService', 'GET', this.#servicePath('users'));
-    return decodeServiceUsers('usersForService', body, this.#context.metadata);
+    return this.#call('usersForService', 'GET', this.#servicePath('users'), {
+      read: (body) => decodeServiceUsers('usersForService', body, this.#context.metadata),
+    });
   }
 
   /** The service's permission schema upstream (endpoint 7); ids always strings. */
   async permissions(): Promise<ServicePermission[]> {
-    const body = await this.#call('permissions', 'GET', this.#servicePath('permissions'));
-    return decodePermissions('permissions', body);
+    return this.#call('permissions', 'GET', this.#servicePath('permissions'), {
+      read: (body) => decodePermissions('permissions', body),
+    });
   }
 
   /** Adds a permission to the schema (endpoint 8). A taken name: `AuthServiceConflictError`. */
   async createPermission(definition: ServicePermissionDefinition): Promise<ServicePermission> {
-    const body = await this.#call('createPermission', 'POST', this.#servicePath('permissions'), {
+    return this.#call('createPermission', 'POST', this.#servicePath('permissions'), {
       json: encodePermission(definition),
+      read: (body) => decodePermission('createPermission', body),
     });
-    return decodePermission('createPermission', body);
   }
 
   /**
@@ -118,10 +124,10 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
   ): Promise<ServicePermission> {
     const permissionId = checkPathSegment(id, 'updatePermission: id');
     const path = this.#servicePath('permissions', permissionId);
-    const body = await this.#call('updatePermission', 'PUT', path, {
+    return this.#call('updatePermission', 'PUT', path, {
       json: encodePermission(definition),
+      read: (body) => decodePermission('updatePermission', body),
     });
-    return decodePermission('updatePermission', body);
   }
 
   /**
@@ -173,12 +179,12 @@ export class AuthApiForToken<T extends object = ServiceMetadata> {
     return ['services', this.#context.serviceName, ...rest];
   }
 
-  async #call(
+  async #call<R>(
     operation: string,
     method: AuthServiceCall['method'],
     path: readonly string[],
-    extra: Pick<AuthServiceCall, 'json' | 'expect'> = {},
-  ): Promise<unknown> {
+    extra: Pick<AuthServiceCall<R>, 'json' | 'expect' | 'read'> = {},
+  ): Promise<R> {
     try {
       return await this.#context.http.call({
         operation,

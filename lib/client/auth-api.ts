@@ -78,7 +78,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
    * @throws AuthServiceUnauthorizedError for a wrong username or password
    */
   async login(username: string, password: string, on?: CallerContext): Promise<TokenSet> {
-    const body = await this.#http.call({
+    return this.#http.call({
       operation: 'login',
       method: 'POST',
       path: ['auth', 'login'],
@@ -92,8 +92,8 @@ export class AuthApi<T extends object = ServiceMetadata> {
         client_id: '',
         client_secret: '',
       },
+      read: (body) => decodeTokenSet('login', body),
     });
-    return decodeTokenSet('login', body);
   }
 
   /**
@@ -106,14 +106,14 @@ export class AuthApi<T extends object = ServiceMetadata> {
    */
   async refresh(refreshToken: string, on?: CallerContext): Promise<TokenSet> {
     const token = checkToken(refreshToken, 'refresh: refreshToken');
-    let body: unknown;
     try {
-      body = await this.#http.call({
+      return await this.#http.call({
         operation: 'refresh',
         method: 'POST',
         path: ['auth', 'login'],
         caller: on?.caller,
         form: { grant_type: 'refresh_token', refresh_token: token },
+        read: (body) => decodeTokenSet('refresh', body),
       });
     } catch (error) {
       // An auth-service without the grant refuses its name as a validation error (FastAPI's pattern check).
@@ -122,7 +122,6 @@ export class AuthApi<T extends object = ServiceMetadata> {
       }
       throw error;
     }
-    return decodeTokenSet('refresh', body);
   }
 
   /**
@@ -137,7 +136,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
     if (client === undefined) {
       throw new ApexAuthOptionsError('oauthClient', 'is not configured: exchangeCode() needs it');
     }
-    const body = await this.#http.call({
+    return this.#http.call({
       operation: 'exchangeCode',
       method: 'POST',
       path: ['auth', 'oauth', 'token'],
@@ -147,8 +146,8 @@ export class AuthApi<T extends object = ServiceMetadata> {
         client_id: client.clientId,
         client_secret: client.clientSecret,
       },
+      read: (body) => decodeTokenSet('exchangeCode', body),
     });
-    return decodeTokenSet('exchangeCode', body);
   }
 
   /**

@@ -11,8 +11,8 @@ import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { UpstreamFailureLog } from './upstream-failure-log.js';
 
-/** One request of the contract. */
-export interface AuthServiceCall {
+/** One request of the contract, and how its answer is read. */
+export interface AuthServiceCall<T = unknown> {
   /** The client operation, named in errors (`login`, `createPermission`, ...). */
   operation: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -30,6 +30,11 @@ export interface AuthServiceCall {
   expect?: 'json' | 'nothing';
   /** The end caller the call is made for (its grouped address): failures are attributed to it. */
   caller?: string;
+  /**
+   * Decodes the parsed JSON body. It runs within the call, so that an answer that breaks
+   * the contract counts (and is logged) as the auth-service failing, like a 5xx would.
+   */
+  read?: (body: unknown) => T;
 }
 
 /**
@@ -76,10 +81,10 @@ export class AuthServiceHttp {
   /**
    * Performs one operation.
    *
-   * @returns the parsed JSON body of the 2xx answer (undefined when `expect` is `nothing`)
+   * @returns the 2xx answer's JSON body as `read` decodes it (undefined when `expect` is `nothing`)
    * @throws AuthServiceError of the kind of the failure
    */
-  async call(call: AuthServiceCall): Promise<unknown> {
+  async call<T = unknown>(call: AuthServiceCall<T>): Promise<T> {
     const breaker = this.breakers?.[GROUP_OF_OPERATION[call.operation] ?? 'other'];
     try {
       return await (breaker
@@ -102,7 +107,7 @@ export class AuthServiceHttp {
     }
   }
 
-  private async callWithRetry(call: AuthServiceCall, mayRetry: boolean): Promise<unknown> {
+  private async callWithRetry<T>(call: AuthServiceCall<T>, mayRetry: boolean): Promise<T> {
     const deadline = performance.now() + this.timeoutMs;
     try {
       return await this.attempt(call, deadline);
@@ -116,7 +121,7 @@ export class AuthServiceHttp {
     }
   }
 
-  private async attempt(call: AuthServiceCall, deadline: number): Promise<unknown> {
+  private async attempt<T>(call: AuthServiceCall<T>, deadline: number): Promise<T> {
     const remaining = Math.ceil(deadline - performance.now());
     if (remaining <= 0) throw new AuthServiceUnavailableError(call.operation, 'timeout');
     // axios' `timeout` is a socket idle timer and misses a slowly dripping body; the signal bounds it all.
@@ -140,8 +145,9 @@ export class AuthServiceHttp {
         response.headers['retry-after'],
       );
     }
-    if (call.expect === 'nothing') return undefined;
-    return parseJson(call.operation, body);
+    if (call.expect === 'nothing') return undefined as T;
+    const json = parseJson(call.operation, body);
+    return call.read ? call.read(json) : (json as T);
   }
 
   private config(

@@ -60,10 +60,13 @@ const CLIENT_RECORD_TTL_MS = 10 * 60_000;
 /** What a guarded call may do: retry only while the circuit is closed (a probe tells, once). */
 export type GuardedCall<R> = (mayRetry: boolean) => Promise<R>;
 
-/** A failure the circuit does not count: it started before a later call succeeded. */
-class StaleFailure extends Error {
+/**
+ * A failure the shared circuit does not count: it started before a later call
+ * succeeded, or its client already used up its share.
+ */
+class Uncounted extends Error {
   constructor(readonly error: unknown) {
-    super('stale failure');
+    super('uncounted failure');
   }
 }
 
@@ -158,31 +161,22 @@ export class CircuitBreaker {
    * @param client - the client address the call is made for, when there is one
    * @throws AuthServiceUnavailableError('circuit-open') without calling, while the circuit is open
    */
-  async run<R>(operation: string, call: GuardedCall<R>, client?: string): Promise<R> {
+  run<R>(operation: string, call: GuardedCall<R>, client?: string): Promise<R> {
     const record = client === undefined ? undefined : this.clients.get(client);
     if (record !== undefined && record.failures >= this.settings.clientFailures) {
       return this.probeForClient(operation, call, record);
     }
-    const startedAt = Date.now();
-    try {
-      const result = await this.throughShared(operation, call, startedAt);
-      if (client !== undefined) this.clientSucceeded(client, record);
-      return result;
-    } catch (error) {
-      if (client !== undefined && isServiceFailure(error)) {
-        this.clientFailed(client, record, startedAt);
-      }
-      throw error;
-    }
+    return this.throughShared(operation, call, client);
   }
 
   private async throughShared<R>(
     operation: string,
     call: GuardedCall<R>,
-    startedAt: number,
+    client: string | undefined,
   ): Promise<R> {
     // cockatiel queues calls behind a half-open probe; a caller is better served by a 503 now.
     if (this.shared.state === CircuitState.HalfOpen) throw this.sharedOpen(operation);
+    const startedAt = Date.now();
     let outcome: { value: R } | Answered;
     try {
       outcome = await this.shared.execute(async () => {
@@ -192,16 +186,22 @@ export class CircuitBreaker {
           return { value: await call(!probing) };
         } catch (error) {
           if (!isServiceFailure(error)) return new Answered(error);
-          if (startedAt < this.lastSuccessAt) throw new StaleFailure(error);
+          const countsForClient = client !== undefined && this.clientFailed(client, startedAt);
+          // A probe's failure always counts: testing the service is what it is for.
+          if (probing) throw error;
+          if (startedAt < this.lastSuccessAt) throw new Uncounted(error);
+          // Past its share, a client's failures tell about the client, not about the service.
+          if (client !== undefined && !countsForClient) throw new Uncounted(error);
           throw error;
         }
       });
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw this.sharedOpen(operation);
-      if (error instanceof StaleFailure) throw error.error;
+      if (error instanceof Uncounted) throw error.error;
       throw error;
     }
     this.lastSuccessAt = Date.now();
+    if (client !== undefined) this.clientSucceeded(client);
     if (outcome instanceof Answered) throw outcome.error;
     return outcome.value;
   }
@@ -235,7 +235,8 @@ export class CircuitBreaker {
     }
   }
 
-  private clientSucceeded(client: string, record: ClientCircuit | undefined): void {
+  private clientSucceeded(client: string): void {
+    const record = this.clients.get(client);
     if (record === undefined) return;
     this.recovered(record);
     this.clients.set(client, record);
@@ -247,8 +248,14 @@ export class CircuitBreaker {
     record.lastSuccessAt = Date.now();
   }
 
-  private clientFailed(client: string, known: ClientCircuit | undefined, startedAt: number): void {
-    const record = known ?? {
+  /**
+   * Records a failure of one client's call; its circuit opens at the threshold.
+   *
+   * @returns whether the failure still counts for everyone: it did, while the client had
+   *   fewer failures in a row than the threshold (concurrent calls included)
+   */
+  private clientFailed(client: string, startedAt: number): boolean {
+    const record = this.clients.get(client) ?? {
       failures: 0,
       openUntil: 0,
       pauseMs: 0,
@@ -256,14 +263,16 @@ export class CircuitBreaker {
       lastSuccessAt: Number.NEGATIVE_INFINITY,
     };
     // A success since it started, for this client or any other: the service was up after all.
-    if (startedAt < Math.max(record.lastSuccessAt, this.lastSuccessAt)) return;
+    if (startedAt < Math.max(record.lastSuccessAt, this.lastSuccessAt)) return false;
+    const withinShare = record.failures < this.settings.clientFailures;
     record.failures++;
-    if (record.failures >= this.settings.clientFailures) {
+    if (record.failures === this.settings.clientFailures) {
       record.pauseMs = this.settings.halfOpenAfterMs;
       record.openUntil = Date.now() + record.pauseMs;
       this.events.opened?.('client', secondsFrom(record.pauseMs));
     }
     this.clients.set(client, record);
+    return withinShare;
   }
 
   private sharedOpen(operation: string): AuthServiceUnavailableError {

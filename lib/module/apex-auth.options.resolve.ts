@@ -24,7 +24,7 @@ const DEFAULT_CACHE = {
   negativeMaxEntries: 1_000,
   staleIfErrorMs: 300_000,
 };
-const DEFAULT_LOOKUP_LIMIT = { maxLookups: 60, windowMs: 60_000 };
+const DEFAULT_LOOKUP_LIMIT = { maxRefusedTokens: 60, windowMs: 60_000 };
 /** A refused token is remembered this long at most. */
 const MAX_NEGATIVE_TTL_MS = 5_000;
 
@@ -251,11 +251,11 @@ function resolveLookupLimit(
 ): ResolvedApexAuthOptions['lookupLimit'] {
   if (limit === false) return false;
   if (limit === undefined) return DEFAULT_LOOKUP_LIMIT;
-  assertObjectOption(limit, 'lookupLimit', 'false or { maxLookups, windowMs }');
+  assertObjectOption(limit, 'lookupLimit', 'false or { maxRefusedTokens, windowMs }');
   return {
-    maxLookups: checkNumberOption(
-      limit.maxLookups ?? DEFAULT_LOOKUP_LIMIT.maxLookups,
-      'lookupLimit.maxLookups',
+    maxRefusedTokens: checkNumberOption(
+      limit.maxRefusedTokens ?? DEFAULT_LOOKUP_LIMIT.maxRefusedTokens,
+      'lookupLimit.maxRefusedTokens',
       { min: 1, integer: true },
     ),
     windowMs: checkNumberOption(

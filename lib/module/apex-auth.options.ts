@@ -69,10 +69,14 @@ export interface LoginOptions {
   maxFailureMs?: number;
 }
 
-/** How many lookups tokens the module has not seen may cost, per client address. */
+/** How many new tokens of one client address the auth-service may refuse. */
 export interface LookupLimitOptions {
-  /** Lookups per client address and window (default 60). */
-  maxLookups?: number;
+  /**
+   * New tokens whose lookup ends refused by the auth-service, per client
+   * address and window (default 60); past it, new tokens from that address get
+   * `429` without a lookup. Valid tokens cost nothing.
+   */
+  maxRefusedTokens?: number;
   /** The window, in ms (default 60000). */
   windowMs?: number;
 }
@@ -123,8 +127,9 @@ export interface ApexAuthModuleOptions<T extends object = any> {
   /** The cache of validated users; `false` asks the auth-service on every request. */
   cache?: false | UserCacheOptions;
   /**
-   * Bounds the auth-service lookups that tokens the module has not seen cost,
-   * per client address (default 60 per minute); past it, `429`. `false` turns it off.
+   * Bounds the auth-service lookups that made-up tokens cost: per client
+   * address, at most 60 new tokens a minute may end refused (default); past
+   * it, `429`. `false` turns it off.
    */
   lookupLimit?: false | LookupLimitOptions;
   /**

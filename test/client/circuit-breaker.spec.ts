@@ -160,6 +160,20 @@ describe('CircuitBreaker', () => {
     await expect(run(up, 'attacker')).resolves.toBe('ok');
   });
 
+  it("counts at most a client's share of its concurrent failures for everyone", async () => {
+    const { breaker, run } = breakerUnderTest();
+    const failing: ((error: Error) => void)[] = [];
+    const flood = Array.from({ length: 20 }, () =>
+      outcome(run(() => new Promise<never>((_, reject) => failing.push(reject)), 'attacker')),
+    );
+    for (const reject of failing) reject(new AuthServiceUnavailableError('user', 'status', 500));
+    await Promise.all(flood);
+    // Three of them counted: under the minimum of four calls, so the circuit stays closed.
+    expect(breaker.state).toBe('closed');
+    await expect(run(up, 'attacker')).rejects.toMatchObject({ reason: 'circuit-open' });
+    await expect(run(up, 'someone-else')).resolves.toBe('ok');
+  });
+
   it('opens for everyone when failures come from many clients', async () => {
     const { breaker, run } = breakerUnderTest();
     for (let i = 0; i < 4; i++) await outcome(run(down, `client-${i}`));

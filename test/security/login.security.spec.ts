@@ -7,7 +7,6 @@ import { startProxy } from '../fixtures/proxy.js';
 import { OAUTH_CLIENT, PASSWORDS } from '../fixtures/seed.js';
 import { useShopApp, useShopEmulator } from '../fixtures/shop-suite.js';
 import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
-import { median } from './fixtures/security.js';
 
 const MARKER = 'UPSTREAM-MARKER';
 /** Headers that differ between any two answers, whatever they say. */
@@ -228,8 +227,15 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
       expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(60);
       expect(blocked.text).not.toContain('access_token');
       expect(emulator.requestCount('login')).toBe(3);
-      // However the name is spelled.
-      for (const spelling of ['VIEWER', ' viewer ', 'Viewer']) {
+      // However the name is spelled: case, spaces, and Unicode compatibility forms (NFKC).
+      for (const spelling of [
+        'VIEWER',
+        ' viewer ',
+        'Viewer',
+        'ｖｉｅｗｅｒ',
+        'ＶＩＥＷＥＲ',
+        '\u3000viewer',
+      ]) {
         expect((await login(app, spelling, PASSWORDS.viewer)).status, spelling).toBe(429);
       }
       expect(emulator.requestCount('login')).toBe(3);
@@ -382,39 +388,5 @@ describe('failed-login limit per address behind a trusted proxy (express)', () =
     expect((await attempt('203.0.113.1', PASSWORDS.editor)).status).toBe(429);
     const other = await attempt('203.0.113.2', PASSWORDS.editor);
     expect(other.status, show(other)).toBe(200);
-  });
-});
-
-describe('login response times (express)', () => {
-  let app: RunningApp;
-  useShopApp(
-    'express',
-    { auth: () => ({ syncPermissions: false, login: { limits: false } }) },
-    (shop) => ({ app } = shop),
-  );
-
-  it('do not tell an unknown user from a wrong password', async () => {
-    const timed = async (username: string): Promise<number> => {
-      const started = performance.now();
-      const answer = await call(`${app.url}/auth/login`, {
-        method: 'POST',
-        form: { username, password: 'not-the-password' },
-      });
-      expect(answer.status).toBe(401);
-      return performance.now() - started;
-    };
-    // Warm up both paths, then interleave, so drift hits both alike.
-    await timed('editor');
-    await timed('nobody');
-    const wrongPassword: number[] = [];
-    const unknownUser: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      wrongPassword.push(await timed('editor'));
-      unknownUser.push(await timed(`nobody-${i}`));
-    }
-    const [a, b] = [median(wrongPassword), median(unknownUser)];
-    expect(Math.abs(a - b), `medians ${a.toFixed(1)} vs ${b.toFixed(1)} ms`).toBeLessThan(40);
-    // The floor (login.minFailureMs, default 250) holds for every single refusal.
-    expect(Math.min(...wrongPassword, ...unknownUser)).toBeGreaterThanOrEqual(249);
   });
 });

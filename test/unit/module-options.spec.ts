@@ -36,7 +36,7 @@ describe('resolveApexAuthOptions', () => {
       negativeMaxEntries: 1_000,
       staleIfErrorMs: 300_000,
     });
-    expect(resolved.lookupLimit).toEqual({ maxLookups: 60, windowMs: 60_000 });
+    expect(resolved.lookupLimit).toEqual({ maxRefusedTokens: 60, windowMs: 60_000 });
     expect(resolved.ipv6PrefixLength).toBe(64);
     expect(resolved.claims).toEqual({
       audiences: ['shop'],
@@ -170,8 +170,8 @@ describe('resolveApexAuthOptions', () => {
     expect(refusal({ login: { minFailureMs: 500, maxFailureMs: 400 } })).toBe(
       'login.maxFailureMs: must be at least login.minFailureMs',
     );
-    expect(refusal({ lookupLimit: { maxLookups: 0 } })).toBe(
-      'lookupLimit.maxLookups: must be a whole number ≥ 1',
+    expect(refusal({ lookupLimit: { maxRefusedTokens: 0 } })).toBe(
+      'lookupLimit.maxRefusedTokens: must be a whole number ≥ 1',
     );
     expect(refusal({ ipv6PrefixLength: 129 })).toBe(
       'ipv6PrefixLength: must be a whole number from 1 to 128',
