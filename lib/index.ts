@@ -1,48 +1,58 @@
-export {
-  APEX_AUTH_LOGIN_STORAGE,
-  APEX_AUTH_PERMISSIONS,
-  APEX_AUTH_PUBLIC,
-  APEX_AUTH_RESOLVED_OPTIONS,
-  APEX_AUTH_ROLES,
-  APEX_AUTH_STRATEGY,
-} from './apex-auth.constants.js';
-export { ApexAuthGuard } from './auth/apex-auth.guard.js';
-export type { AuthenticatedUser } from './auth/authenticated-user.js';
-export {
-  AuthenticatedUserResolver,
-  type UserCacheSettings,
-} from './auth/authenticated-user.resolver.js';
-export type { AuthenticationFailureReason } from './auth/authentication-failure.js';
-export { RemoteBearerStrategy } from './auth/remote-bearer.strategy.js';
-export * from './client/index.js';
-export * from './controller/index.js';
-export * from './decorators/index.js';
-export type * from './entities/index.js';
-export * from './errors/index.js';
-export type {
-  JwtAlgorithm,
-  JwtClaimsOptions,
-  JwtVerificationOptions,
-} from './jwt/jwt-verification.options.js';
-export {
-  BoundedThrottlerStorage,
-  DEFAULT_MAX_COUNTERS,
-} from './login-limits/bounded-throttler.storage.js';
-export {
-  LoginAttemptLimiter,
-  TooManyLoginAttemptsException,
-  type LoginLimitSettings,
-} from './login-limits/login-attempt.limiter.js';
-export type { FailedLoginLimit, LoginLimitsOptions } from './login-limits/login-limits.options.js';
-export { MODULE_OPTIONS_TOKEN as APEX_AUTH_MODULE_OPTIONS } from './module/apex-auth.module-definition.js';
+/**
+ * `@apex/nest-auth`: the NestJS module through which Apex services authenticate
+ * users and authorize requests against the company auth-service.
+ *
+ * @packageDocumentation
+ */
+
+// The module
 export { ApexAuthModule } from './module/apex-auth.module.js';
+export { ApexAuthModuleOptions, type ApexAuthModuleExtras } from './module/apex-auth.options.js';
+
+// Who may call what
+export { ApexAuthGuard } from './auth/apex-auth.guard.js';
+export {
+  Permissions,
+  Public,
+  ServiceAdmin,
+  SuperAdmin,
+} from './decorators/requirement.decorators.js';
+export { AuthToken, CurrentUser } from './decorators/param.decorators.js';
+export type { PermissionRequirement } from './permissions/permission-requirement.js';
+export { PermissionField } from './permissions/permission-field.decorator.js';
+export type { AuthenticatedUser } from './verification/user-lookup.js';
+export { TokenVerifier } from './verification/token-verifier.js';
+
+// The login routes
+export { AuthController } from './login/auth.controller.js';
+export { LoginDto, type TokenResponse } from './login/login.dtos.js';
+export { BoundedThrottlerStorage } from './login/bounded-throttler.storage.js';
+
+// The auth-service client
+export { AuthApi } from './client/auth-api.js';
+export { AuthApiForToken } from './client/auth-api-for-token.js';
+export { AuthApiOptions } from './client/auth-api.options.js';
+export type { PermissionPlan } from './client/permission-plan.js';
+export type { PermissionSyncResult } from './client/permission-sync.js';
 export type {
-  ApexAuthModuleExtras,
-  ApexAuthModuleOptions,
-  LoginOptions,
-  PermissionSyncOptions,
-  ResolvedApexAuthOptions,
-  UserCacheOptions,
-} from './module/apex-auth.options.js';
-export * from './permissions/index.js';
-export { PermissionSyncService } from './sync/permission-sync.service.js';
+  ServiceMetadata,
+  ServicePermission,
+  ServicePermissionDefinition,
+  ServiceUserInfo,
+  TokenSet,
+  User,
+} from './client/auth-service.entities.js';
+
+// What can go wrong
+export {
+  ApexAuthOptionsError,
+  AuthServiceConflictError,
+  AuthServiceError,
+  AuthServiceForbiddenError,
+  AuthServiceNotFoundError,
+  AuthServicePayloadError,
+  AuthServiceUnauthorizedError,
+  AuthServiceUnavailableError,
+  AuthServiceValidationError,
+  PermissionSyncError,
+} from './errors/index.js';

@@ -1,7 +1,6 @@
 import {
   ForbiddenException,
   HttpException,
-  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -9,76 +8,99 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { Strategy } from 'passport';
-import { APEX_AUTH_RESOLVED_OPTIONS, APEX_AUTH_STRATEGY } from '../apex-auth.constants.js';
-import { AuthServiceError } from '../errors/index.js';
-import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
+import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
 import {
   requirementName,
   unmetRequirement,
   type PermissionRequirement,
 } from '../permissions/permission-requirement.js';
-import type { AuthenticatedUser } from './authenticated-user.js';
-import { AuthenticatedUserResolver } from './authenticated-user.resolver.js';
-import { AuthenticationFailure } from './authentication-failure.js';
-import { readBearerToken } from './bearer-token.js';
-import { httpRequestOf, httpResponseOf, type HttpRequestLike } from './http-request.js';
-import { TooManyTokenLookupsError } from './lookup-budget.js';
-import { rememberRequestToken } from './request-token.js';
+import { ApexAuthStrategy } from '../verification/apex-auth.strategy.js';
+import { AuthenticationFailure } from '../verification/authentication-failure.js';
+import { TokenVerifier } from '../verification/token-verifier.js';
+import type { AuthenticatedUser } from '../verification/user-lookup.js';
+import {
+  bearerTokenOf,
+  setBearerTokenOf,
+  type BearerCredential,
+  type BearerTokenResult,
+} from './bearer-token.js';
+import { httpRequestOf, type HttpRequestLike } from './http-request.js';
+import { retriesLater } from './http-refusals.js';
 import { routeRules, type RouteRules } from './route-rules.js';
-import { runStrategy } from './run-strategy.js';
-import { serviceUnavailable } from './service-unavailable.js';
 
 /**
  * Authenticates the caller's bearer token and enforces `@Public()`,
  * `@Permissions()`, `@ServiceAdmin()` and `@SuperAdmin()`.
  *
  * Registered for every route when `globalGuard` is on (the default); otherwise
- * use it with `@UseGuards(ApexAuthGuard)`. The module is global, so it works in
- * any feature module. Answers: no or bad token `401` (with `WWW-Authenticate`),
- * a missing permission `403`, too many new tokens from one address `429`, the
- * auth-service failing `503` (with `Retry-After`), and a non-HTTP context is
- * denied. Subclass it and override the protected methods to change one decision.
+ * use it with `@UseGuards(ApexAuthGuard)`. Answers: no or bad token `401` (with
+ * `WWW-Authenticate`), a missing permission `403`, too many refused tokens from
+ * one address `429`, the auth-service failing `503` (both with `Retry-After`);
+ * a context it cannot read a request from is denied.
+ *
+ * A token validated before is served from the cache without entering Passport
+ * (a hash and a lookup, no await); a new one goes through the module's
+ * Passport strategy. Subclass it and override the protected hooks (as with
+ * `AuthGuard` of `@nestjs/passport`: `getRequest`, `getResponse`, and
+ * `getToken`) to serve another transport, or the others to change one decision.
  */
 @Injectable()
 export class ApexAuthGuard implements CanActivate {
   private readonly logger = new Logger('ApexAuth');
 
   constructor(
-    protected readonly reflector: Reflector,
+    protected readonly verifier: TokenVerifier,
+    protected readonly strategy: ApexAuthStrategy,
     protected readonly adapterHost: HttpAdapterHost,
-    @Inject(APEX_AUTH_STRATEGY) protected readonly strategy: Strategy,
-    @Inject(APEX_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedApexAuthOptions,
-    protected readonly users: AuthenticatedUserResolver,
+    @Inject(APEX_AUTH_SETTINGS) protected readonly settings: ApexAuthSettings,
   ) {}
 
   // Not `async`: a cached token and synchronous requirements are judged without a single await.
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const request = httpRequestOf(context);
-    // Only HTTP is understood yet; anything else is denied, never waved through.
+    const request = this.getRequest(context);
+    // What is not understood is denied, never waved through.
     if (request === undefined) throw new ForbiddenException('unsupported execution context');
-    const bearer = readBearerToken(request);
-    if ('token' in bearer) rememberRequestToken(request, bearer.token);
+    const bearer = this.getToken(request, context);
+    // What this guard read is what the strategy sees, whatever the transport.
+    setBearerTokenOf(request, bearer);
 
     if (this.isPublic(context)) {
-      return 'token' in bearer ? this.authenticateOptionally(request, bearer.token) : true;
+      return 'credential' in bearer
+        ? this.authenticateOptionally(context, request, bearer.credential)
+        : true;
     }
-    if (!('token' in bearer)) {
+    if (!('credential' in bearer)) {
       throw this.unauthorized(
         context,
         new AuthenticationFailure(bearer.problem === 'missing' ? 'missing token' : 'invalid token'),
       );
     }
-    const cached = this.users.cached(bearer.token);
-    if (cached !== undefined) {
-      request.user = cached;
-      return granted(this.authorize(context, cached));
+    const user = this.authenticate(context, request, bearer.credential);
+    if (user instanceof Promise) {
+      return user.then((found) => {
+        request.user = found;
+        return granted(this.authorize(context, found));
+      });
     }
-    return this.authenticate(context, request).then((user) => {
-      request.user = user;
-      return granted(this.authorize(context, user));
-    });
+    request.user = user;
+    return granted(this.authorize(context, user));
+  }
+
+  /** The request of a context (`undefined` when it has none this guard can read): HTTP by default. */
+  protected getRequest(context: ExecutionContext): HttpRequestLike | undefined {
+    return httpRequestOf(context);
+  }
+
+  /** The response of a context, for headers such as `WWW-Authenticate` and `Retry-After`. */
+  protected getResponse(context: ExecutionContext): unknown {
+    return context.switchToHttp().getResponse<unknown>();
+  }
+
+  /** The bearer token of a request: its `Authorization` header by default. */
+  protected getToken(request: HttpRequestLike, _context: ExecutionContext): BearerTokenResult {
+    return bearerTokenOf(request);
   }
 
   /**
@@ -90,36 +112,67 @@ export class ApexAuthGuard implements CanActivate {
   }
 
   /**
-   * Runs the strategy for a token not in the cache; resolves with the user or
-   * throws the `401`/`429`/`503` to answer.
+   * The user of a token: from the cache at once when it was validated before,
+   * else through the module's Passport strategy.
+   *
+   * @throws the `401`, `429` or `503` to answer
    */
-  protected async authenticate(
+  protected authenticate(
     context: ExecutionContext,
     request: HttpRequestLike,
-  ): Promise<AuthenticatedUser<object>> {
-    const outcome = await runStrategy(this.strategy, request);
-    if ('user' in outcome) return outcome.user;
-    const cause = 'failure' in outcome ? outcome.failure : outcome.error;
-    if (cause instanceof AuthServiceError) throw this.unavailable(context, cause);
-    if (cause instanceof TooManyTokenLookupsError) throw this.tooManyLookups(context, cause);
-    if ('error' in outcome) throw cause; // a bug, not a verdict: Nest answers 500
-    throw this.unauthorized(
-      context,
-      cause instanceof AuthenticationFailure ? cause : new AuthenticationFailure('invalid token'),
-    );
+    credential: BearerCredential,
+  ): AuthenticatedUser<object> | Promise<AuthenticatedUser<object>> {
+    return this.verifier.cached(credential) ?? this.runStrategy(context, request);
   }
 
   /** On a public route: a valid token still sets the user; anything else is ignored. */
-  protected authenticateOptionally(request: HttpRequestLike, token: string): true | Promise<true> {
-    const cached = this.users.cached(token);
-    if (cached !== undefined) {
-      request.user = cached;
+  protected authenticateOptionally(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+    credential: BearerCredential,
+  ): true | Promise<true> {
+    let user: AuthenticatedUser<object> | Promise<AuthenticatedUser<object>>;
+    try {
+      user = this.authenticate(context, request, credential);
+    } catch {
       return true;
     }
-    return runStrategy(this.strategy, request).then((outcome) => {
-      if ('user' in outcome) request.user = outcome.user;
+    if (!(user instanceof Promise)) {
+      request.user = user;
       return true;
-    });
+    }
+    return user.then(
+      (found) => {
+        request.user = found;
+        return true as const;
+      },
+      () => true as const,
+    );
+  }
+
+  /**
+   * Turns what Passport reports into the user, or the exception to answer:
+   * `Retry-After` for a `503` or `429`, a `401` with its challenge otherwise.
+   */
+  protected handleRequest(
+    error: unknown,
+    user: AuthenticatedUser<object> | false | undefined,
+    info: unknown,
+    context: ExecutionContext,
+  ): AuthenticatedUser<object> {
+    if (retriesLater(error)) {
+      this.setHeader(context, 'Retry-After', String(error.retryAfterSeconds));
+      throw error;
+    }
+    // A bug, not a verdict: Nest answers 500.
+    if (error !== null && error !== undefined) throw error as Error;
+    if (user === false || user === undefined) {
+      throw this.unauthorized(
+        context,
+        info instanceof AuthenticationFailure ? info : new AuthenticationFailure('invalid token'),
+      );
+    }
+    return user;
   }
 
   /**
@@ -146,7 +199,7 @@ export class ApexAuthGuard implements CanActivate {
 
   /** A `401` with an RFC 6750 challenge; the reason, never the token. */
   protected unauthorized(context: ExecutionContext, failure: AuthenticationFailure): HttpException {
-    const realm = `Bearer realm="${this.options.serviceName}"`;
+    const realm = `Bearer realm="${this.settings.serviceName}"`;
     this.setHeader(
       context,
       'WWW-Authenticate',
@@ -157,25 +210,41 @@ export class ApexAuthGuard implements CanActivate {
     return new UnauthorizedException(failure.reason);
   }
 
-  /** A `503` with `Retry-After`: the auth-service could not judge the token. */
-  protected unavailable(context: ExecutionContext, error: AuthServiceError): HttpException {
-    const { exception, retryAfterSeconds } = serviceUnavailable(error);
-    this.setHeader(context, 'Retry-After', String(retryAfterSeconds));
-    return exception;
-  }
-
-  /** A `429` with `Retry-After`: this address sent more new tokens than its budget. */
-  protected tooManyLookups(
-    context: ExecutionContext,
-    error: TooManyTokenLookupsError,
-  ): HttpException {
-    this.setHeader(context, 'Retry-After', String(error.retryAfterSeconds));
-    return new HttpException(error.message, HttpStatus.TOO_MANY_REQUESTS);
-  }
-
   /** The route's rules, combined once per route. */
   protected rulesOf(context: ExecutionContext): RouteRules {
     return routeRules(context.getClass(), context.getHandler());
+  }
+
+  /** Sets a header of the answer. */
+  protected setHeader(context: ExecutionContext, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(this.getResponse(context), name, value);
+  }
+
+  /** The new token goes through Passport, on the strategy's own Passport instance. */
+  private runStrategy(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+  ): Promise<AuthenticatedUser<object>> {
+    const response = this.getResponse(context);
+    return new Promise((resolve, reject) => {
+      const authenticate = this.strategy
+        .getPassportInstance()
+        .authenticate(
+          this.strategy.strategyName,
+          { session: false },
+          (error: unknown, user: AuthenticatedUser<object> | false, info: unknown) => {
+            try {
+              resolve(this.handleRequest(error, user, info, context));
+            } catch (refusal) {
+              // What handleRequest throws is the answer: an HttpException (an Error) or a bug.
+              reject(refusal instanceof Error ? refusal : new Error('authentication failed'));
+            }
+          },
+        ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
+      authenticate(request, response, (error?: unknown) =>
+        reject(error instanceof Error ? error : new Error('the strategy passed the request on')),
+      );
+    });
   }
 
   private checkPermissions(
@@ -201,7 +270,7 @@ export class ApexAuthGuard implements CanActivate {
     user: AuthenticatedUser<object>,
   ): string | undefined | Promise<string | undefined> {
     try {
-      const unmet = unmetRequirement(requirement, user, this.options.schema);
+      const unmet = unmetRequirement(requirement, user, this.settings.schema);
       return unmet instanceof Promise
         ? unmet.catch((error: unknown) => {
             throw this.deniedBy(requirement, error);
@@ -220,10 +289,6 @@ export class ApexAuthGuard implements CanActivate {
     const kind = error instanceof Error ? error.name : typeof error;
     this.logger.error(`Permission requirement ${name} threw (${kind}); access denied`);
     return new ForbiddenException(`missing permission: ${name}`);
-  }
-
-  private setHeader(context: ExecutionContext, name: string, value: string): void {
-    this.adapterHost.httpAdapter.setHeader(httpResponseOf(context), name, value);
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { HttpRequestLike } from './http-request.js';
 
 /**
@@ -6,18 +7,60 @@ import type { HttpRequestLike } from './http-request.js';
  */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/**
+ * A bearer token as the module handles it: the token, and its SHA-256, worked
+ * out once however often it is asked for. The hash is the key of every cache,
+ * so that no cache holds a usable credential and two tokens never share an
+ * entry (a prefix or a claim could collide).
+ */
+export class BearerCredential {
+  #key: string | undefined;
+
+  constructor(readonly token: string) {}
+
+  /** The SHA-256 of the whole token, base64url. */
+  get key(): string {
+    this.#key ??= createHash('sha256').update(this.token).digest('base64url');
+    return this.#key;
+  }
+}
+
 /** The bearer token of a request, or why there is none. */
-export type BearerTokenResult = { token: string } | { problem: 'missing' | 'malformed' };
+export type BearerTokenResult =
+  { credential: BearerCredential } | { problem: 'missing' | 'malformed' };
 
 // RFC 6750 §2.1: the scheme is case-insensitive; a JWS compact token is three
 // base64url parts. Anything else is malformed, not "missing".
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 
+// A WeakMap rather than a property: the raw token must not ride along when an
+// app serialises or logs its request object.
+const bearerOfRequest = new WeakMap<object, BearerTokenResult>();
+
 /**
- * Reads the `Authorization: Bearer` token of a request. Only the header counts:
- * a token in the query string or a cookie is ignored, so it cannot leak into
- * access logs as a working credential.
+ * The bearer token of a request, read from its `Authorization` header once per
+ * request: the guard, the Passport strategy and `@AuthToken()` all ask here.
+ * Only the header counts: a token in the query string or a cookie is ignored,
+ * so it cannot leak into access logs as a working credential.
  */
+export function bearerTokenOf(request: HttpRequestLike): BearerTokenResult {
+  let result = bearerOfRequest.get(request);
+  if (result === undefined) {
+    result = readBearerToken(request);
+    bearerOfRequest.set(request, result);
+  }
+  return result;
+}
+
+/**
+ * Sets what a request's bearer token is, for a transport that carries it
+ * elsewhere than in the header (a guard subclass's `getToken`).
+ */
+export function setBearerTokenOf(request: HttpRequestLike, result: BearerTokenResult): void {
+  bearerOfRequest.set(request, result);
+}
+
+/** Reads the `Authorization: Bearer` header, with the module's rules. */
 export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   const header = request.headers.authorization;
   if (header === undefined || header === '') return { problem: 'missing' };
@@ -27,10 +70,9 @@ export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   // Node keeps only the first of repeated Authorization headers in `headers`;
   // two of them is ambiguous, so it is refused rather than resolved.
   if (authorizationHeaderCount(request) > 1) return { problem: 'malformed' };
-  const match = BEARER.exec(header);
-  const token = match?.[1];
+  const token = BEARER.exec(header)?.[1];
   if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
-  return { token };
+  return { credential: new BearerCredential(token) };
 }
 
 function authorizationHeaderCount(request: HttpRequestLike): number {

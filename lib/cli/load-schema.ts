@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ServicePermissionDefinition } from '../entities/index.js';
+import type { ServicePermissionDefinition } from '../client/auth-service.entities.js';
 import { checkSyncableSchema } from '../client/permission-plan.js';
 import { PermissionSchema, type PermissionsSource } from '../permissions/index.js';
 import { CliUsageError, type SchemaReference } from './cli-arguments.js';

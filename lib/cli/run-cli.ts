@@ -8,7 +8,7 @@ import {
   summarizePlan,
   summarizeSync,
 } from '../client/permission-sync.describe.js';
-import type { ServicePermissionDefinition } from '../entities/index.js';
+import type { ServicePermissionDefinition } from '../client/auth-service.entities.js';
 import {
   ApexAuthOptionsError,
   AuthServiceForbiddenError,

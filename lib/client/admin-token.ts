@@ -1,4 +1,4 @@
-import type { TokenSet } from '../entities/index.js';
+import type { TokenSet } from './auth-service.entities.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { checkToken } from './client-arguments.js';
 import { unverifiedJwtExpiry } from './jwt-expiry.js';

@@ -4,7 +4,7 @@ import type {
   ServicePermissionDefinition,
   ServiceUserInfo,
   User,
-} from '../entities/index.js';
+} from './auth-service.entities.js';
 import { AuthServiceUnauthorizedError } from '../errors/index.js';
 import { PermissionSchema } from '../permissions/index.js';
 import type { AuthServiceCall, AuthServiceHttp } from './auth-service.http.js';

@@ -1,5 +1,5 @@
 import type { HttpService } from '@nestjs/axios';
-import type { ServiceMetadata, TokenSet } from '../entities/index.js';
+import type { ServiceMetadata, TokenSet } from './auth-service.entities.js';
 import {
   ApexAuthOptionsError,
   AuthServiceNotFoundError,
@@ -7,8 +7,8 @@ import {
 } from '../errors/index.js';
 import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './admin-token.js';
 import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
-import { checkAuthApiOptions } from './auth-api.options.check.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
+import { authApiSettings, isAuthApiSettings, type AuthApiSettings } from './auth-api.settings.js';
 import { AuthServiceHttp, type CircuitGroup } from './auth-service.http.js';
 import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { UpstreamFailureLog } from './upstream-failure-log.js';
@@ -48,9 +48,10 @@ export class AuthApi<T extends object = ServiceMetadata> {
   readonly #oauthClient: OAuthClientCredentials | undefined;
   readonly #admin: AdminTokenSource | undefined;
 
-  /** @throws ApexAuthOptionsError naming the first invalid option */
-  constructor(http: HttpService, options: AuthApiOptions<T>) {
-    const checked = checkAuthApiOptions(options);
+  /** @throws ApexAuthOptionsError naming every invalid option */
+  constructor(http: HttpService, options: AuthApiOptions<T> | AuthApiSettings<T>) {
+    // The module hands over settings it has made from options it checked once.
+    const checked = isAuthApiSettings<T>(options) ? options : authApiSettings<T>(options);
     this.serviceName = checked.serviceName;
     const log = new UpstreamFailureLog(new URL(checked.baseUrl).origin);
     this.#http = new AuthServiceHttp(

@@ -7,7 +7,7 @@ import type {
   ServiceUserInfo,
   TokenSet,
   User,
-} from '../entities/index.js';
+} from './auth-service.entities.js';
 import { childPath, itemPath, WireReader } from './wire-reader.js';
 
 // The one place that knows the contract's snake_case payloads. Every mapping is

@@ -10,29 +10,7 @@ import {
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
-
-/** When to stop calling an auth-service that keeps failing. */
-export interface CircuitBreakerOptions {
-  /**
-   * Share of failed calls, over the last `windowMs`, that opens the circuit for
-   * every caller (default 0.5, between 0 and 1).
-   */
-  failureRate?: number;
-  /** The sliding window the failure rate is measured over, in ms (default 10000). */
-  windowMs?: number;
-  /** Calls within the window below which the rate does not count (default 10). */
-  minimumCalls?: number;
-  /**
-   * Failed calls in a row, for one client address, that open the circuit for
-   * that address alone (default 3). Its failures count towards the shared
-   * circuit only until then, so one caller cannot open it for everyone.
-   */
-  clientFailures?: number;
-  /** First pause before a probe is let through, in ms (default 250); it doubles after each failed probe… */
-  halfOpenAfterMs?: number;
-  /** …up to this, in ms (default 5000). */
-  maxHalfOpenAfterMs?: number;
-}
+import type { CircuitBreakerOptions } from './auth-api.options.js';
 
 /** The breaker's settings, defaults applied. */
 export type CircuitBreakerSettings = Required<CircuitBreakerOptions>;

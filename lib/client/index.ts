@@ -1,11 +1,10 @@
 export { AuthApi, type CallerContext } from './auth-api.js';
 export { AuthApiForToken } from './auth-api-for-token.js';
-export type {
-  AdminCredentials,
-  AdminPasswordCredentials,
-  AdminTokenProvider,
+export {
   AuthApiOptions,
+  CircuitBreakerOptions,
   OAuthClientCredentials,
+  type AdminCredentials,
 } from './auth-api.options.js';
 export type {
   ComparedPermissionField,
@@ -21,4 +20,3 @@ export type {
   PermissionSyncResult,
   PermissionSyncSettings,
 } from './permission-sync.js';
-export type { CircuitBreakerOptions } from './circuit-breaker.js';

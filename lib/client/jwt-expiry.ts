@@ -1,4 +1,4 @@
-import { decodeJwtSegment } from '../jwt/jwt-segment.js';
+import { decodeJwtSegment } from '../verification/token-screen.js';
 
 /**
  * When a JWT says it expires (epoch milliseconds), read from its payload

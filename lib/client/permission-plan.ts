@@ -1,4 +1,4 @@
-import type { ServicePermission, ServicePermissionDefinition } from '../entities/index.js';
+import type { ServicePermission, ServicePermissionDefinition } from './auth-service.entities.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 
 /** The fields a sync compares; permissions are matched by `name`. */

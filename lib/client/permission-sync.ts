@@ -1,4 +1,4 @@
-import type { ServicePermission, ServicePermissionDefinition } from '../entities/index.js';
+import type { ServicePermission, ServicePermissionDefinition } from './auth-service.entities.js';
 import {
   AuthServiceConflictError,
   AuthServiceNotFoundError,

@@ -1,11 +1,92 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
+import { mountedAuthController } from '../login/auth.controller.js';
+import { Bool, FalseOrNested, NonEmptyString, Optional } from '../options/option-rules.js';
+import { validateOptions } from '../options/validate-options.js';
 import type { ApexAuthModuleExtras, ApexAuthModuleOptions } from './apex-auth.options.js';
 
-/** Defaults of the options that shape the module. */
-export const APEX_AUTH_EXTRAS_DEFAULTS: Required<ApexAuthModuleExtras> = {
-  globalGuard: true,
-  controller: { path: 'auth' },
-};
+/** Where the login routes are mounted. */
+class ControllerExtras {
+  @NonEmptyString()
+  path?: string = 'auth';
+
+  @Optional()
+  @Bool()
+  codeExchange?: boolean;
+}
+
+/** The rules of the extras, and their defaults. */
+class ApexAuthExtras implements ApexAuthModuleExtras {
+  @Bool()
+  isGlobal?: boolean = true;
+
+  @Bool()
+  globalGuard?: boolean = true;
+
+  @FalseOrNested(() => ControllerExtras, 'false or { path, codeExchange }')
+  controller?: ControllerExtras | false = new ControllerExtras();
+}
+
+const EXTRA_KEYS = ['isGlobal', 'globalGuard', 'controller'] as const;
+/** What `forRootAsync` takes besides the extras, for "did you mean" on a typo there. */
+class AsyncOptionKeys extends ApexAuthExtras {
+  @Optional() imports?: unknown;
+  @Optional() inject?: unknown;
+  @Optional() useFactory?: unknown;
+  @Optional() useClass?: unknown;
+  @Optional() useExisting?: unknown;
+  @Optional() provideInjectionTokensFrom?: unknown;
+}
+
+/**
+ * The module's shape follows its extras, as `ConfigurableModuleBuilder` means
+ * them to: global or not, the global guard or not, which controller is
+ * mounted where. The extras are checked like the options (unknown keys
+ * included); with `forRoot` the options come along, and an `oauthClient`
+ * among them mounts the code exchange.
+ */
+function shapeModule(definition: DynamicModule, given: ApexAuthModuleExtras): DynamicModule {
+  const async = definition.imports !== undefined;
+  const extras = validateExtras(given, async);
+  const providers: Provider[] = [...(definition.providers ?? [])];
+  if (extras.globalGuard) providers.push({ provide: APP_GUARD, useExisting: ApexAuthGuard });
+  const controller = extras.controller;
+  const codeExchange =
+    controller !== false &&
+    (controller.codeExchange ??
+      (!async && (given as Partial<ApexAuthModuleOptions>).oauthClient !== undefined));
+  return {
+    ...definition,
+    global: extras.isGlobal,
+    providers,
+    controllers:
+      controller === false
+        ? []
+        : [
+            mountedAuthController(controller.path!, {
+              guarded: !extras.globalGuard,
+              codeExchange,
+            }),
+          ],
+  };
+}
+
+function validateExtras(given: ApexAuthModuleExtras, async: boolean): Required<ApexAuthExtras> {
+  const extras = Object.fromEntries(
+    Object.entries(given).filter(
+      ([key]) => async || (EXTRA_KEYS as readonly string[]).includes(key),
+    ),
+  );
+  if (async) {
+    // Anything else beside useFactory is a typo: report it with what it was likely meant to be.
+    const unknown = Object.keys(extras).filter(
+      (key) => !(EXTRA_KEYS as readonly string[]).includes(key),
+    );
+    if (unknown.length > 0) validateOptions(AsyncOptionKeys, extras);
+  }
+  return validateOptions(ApexAuthExtras, extras) as Required<ApexAuthExtras>;
+}
 
 export const {
   ConfigurableModuleClass: ApexAuthConfigurableModule,
@@ -15,5 +96,9 @@ export const {
 } = new ConfigurableModuleBuilder<ApexAuthModuleOptions>({ moduleName: 'ApexAuth' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createApexAuthOptions')
-  .setExtras<ApexAuthModuleExtras>(APEX_AUTH_EXTRAS_DEFAULTS, (definition) => definition)
+  // The keys only: the defaults are ApexAuthExtras's own.
+  .setExtras<ApexAuthModuleExtras>(
+    { isGlobal: undefined, globalGuard: undefined, controller: undefined },
+    shapeModule,
+  )
   .build();

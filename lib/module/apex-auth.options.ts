@@ -1,180 +1,339 @@
-import type {
-  AdminCredentials,
-  CircuitBreakerOptions,
-  OAuthClientCredentials,
-} from '../client/index.js';
-import type { UserCacheSettings } from '../auth/authenticated-user.resolver.js';
-import type { LookupLimit } from '../auth/lookup-budget.js';
-import type { CircuitBreakerSettings } from '../client/circuit-breaker.js';
-import type { JwtVerificationOptions } from '../jwt/jwt-verification.options.js';
-import type { LocalJwtSettings } from '../jwt/local-jwt.strategy.js';
-import type { TokenClaimsPolicy } from '../jwt/token-screen.js';
-import type { LoginLimitSettings } from '../login-limits/login-attempt.limiter.js';
-import type { LoginLimitsOptions } from '../login-limits/login-limits.options.js';
-import type { PermissionSchema, PermissionsSource } from '../permissions/index.js';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { AuthApiOptions } from '../client/auth-api.options.js';
 import type { ChangedPermissionPolicy } from '../client/permission-sync.js';
+import {
+  AsGiven,
+  Bool,
+  BooleanOrNested,
+  FalseOrNested,
+  Milliseconds,
+  Nested,
+  NonEmptyString,
+  NumberIn,
+  OneOf,
+  Optional,
+  Rule,
+  StringOrList,
+  WholeNumber,
+} from '../options/option-rules.js';
+import type { PermissionsSource } from '../permissions/index.js';
+
+/** JWS algorithms the module can verify. `none` is not one of them. */
+export type JwtAlgorithm =
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512';
+
+/** RFC 8725 allows leeway for clock skew, not for accepting stale tokens. */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+const moved = (option: string) =>
+  Rule(
+    'moved',
+    () => false,
+    `has moved: use the top-level \`${option}\` option, which applies in both verification modes`,
+  );
+
+/**
+ * Local verification of access tokens: bad tokens are refused without asking
+ * the auth-service. Exactly one key source: `secret`, `publicKey` or `jwksUri`.
+ */
+export class JwtVerificationOptions {
+  // Their lengths and contents are the key import's to judge, with a message that says why.
+
+  /** Shared HMAC secret of the auth-service, at least 32 bytes. */
+  @Optional()
+  @Rule('string', (value) => typeof value === 'string', 'must be a string')
+  secret?: string;
+
+  /** SPKI PEM of the auth-service's RSA (≥ 2048 bits) or EC key. */
+  @Optional()
+  @Rule('string', (value) => typeof value === 'string', 'must be a PEM string')
+  publicKey?: string;
+
+  /** URL of the auth-service's JWKS document. */
+  @Optional()
+  @Rule('string', (value) => typeof value === 'string', 'must be an absolute http(s) URL')
+  jwksUri?: string;
+
+  /**
+   * Accepted algorithms. Default: `HS256` with a `secret` (what the
+   * auth-service issues; RFC 8725 §3.1: one algorithm per key), every
+   * algorithm of the key's kind with `publicKey` or `jwksUri`. Must fit the
+   * key: HMAC only with `secret`, RSA/EC only with `publicKey` or `jwksUri`.
+   */
+  @Optional()
+  @Rule(
+    'algorithms',
+    (value) =>
+      Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'),
+    'must be a non-empty array',
+  )
+  algorithms?: JwtAlgorithm[];
+
+  /** Leeway for `exp` and `nbf`, in seconds (default 0, at most 300). */
+  @NumberIn({ min: 0, max: MAX_CLOCK_TOLERANCE_SECONDS, unit: 'seconds' })
+  clockToleranceSeconds?: number = 0;
+
+  /** @deprecated The top-level `audience` option took its place. */
+  @Optional()
+  @moved('audience')
+  audience?: never;
+
+  /** @deprecated The top-level `issuer` option took its place. */
+  @Optional()
+  @moved('issuer')
+  issuer?: never;
+}
 
 /** How the permission sync at startup runs, and what it does when it cannot complete. */
-export interface PermissionSyncOptions {
+export class PermissionSyncOptions {
   /** `'fail'` (default): the app does not start. `'warn'`: log it and start anyway. */
-  onError?: 'fail' | 'warn';
+  @OneOf(['fail', 'warn'])
+  onError?: 'fail' | 'warn' = 'fail';
+
   /** How long to keep retrying an unavailable auth-service, in ms (default 30000). */
-  retryForMs?: number;
+  @Milliseconds()
+  retryForMs?: number = 30_000;
+
   /**
    * A changed permission when the auth-service has no in-place update:
    * `'keep'` (default) leaves it as it is upstream and logs a warning with
    * each differing field; `'recreate'` deletes and creates it, dropping every
    * user's value of it; `'fail'` stops the sync.
    */
-  onChanged?: ChangedPermissionPolicy;
+  @OneOf(['keep', 'recreate', 'fail'])
+  onChanged?: ChangedPermissionPolicy = 'keep';
+
   /**
    * Delete permissions upstream that the schema no longer has (default
    * `true`, as apexauthlib did). With rolling deploys set it to `false` and
    * prune from the pipeline with `apex-auth permissions sync --prune`: an old
    * replica restarting mid-rollout would otherwise delete what the new version added.
    */
-  deleteRemoved?: boolean;
+  @Bool()
+  deleteRemoved?: boolean = true;
+
   /** Log the plan (what the sync would change) and write nothing (default `false`). */
-  dryRun?: boolean;
+  @Bool()
+  dryRun?: boolean = false;
 }
 
 /** The cache of validated users (per token). */
-export interface UserCacheOptions {
+export class UserCacheOptions {
   /** How long a validated user is reused, in ms (default 60000; never past the token's `exp`). */
-  ttlMs?: number;
+  @Milliseconds({ aboveMin: true })
+  ttlMs?: number = 60_000;
+
   /** Most users kept (default 10000; the least recently used go first). */
-  maxEntries?: number;
+  @WholeNumber({ min: 1 })
+  maxEntries?: number = 10_000;
+
   /**
    * While the auth-service is unavailable, users validated before are still
    * served this long past `ttlMs`, in ms (default 300000; never past the
    * token's `exp`; `0` turns it off). A token revoked meanwhile keeps working
    * that long, but only while the auth-service cannot be asked.
    */
-  staleIfErrorMs?: number;
+  @Milliseconds()
+  staleIfErrorMs?: number = 300_000;
 }
 
+/** How many new tokens of one client address the auth-service may refuse. */
+export class LookupLimitOptions {
+  /**
+   * New tokens whose lookup ends refused by the auth-service, per client
+   * address and window (default 60); past it, new tokens from that address get
+   * `429` without a lookup. Valid tokens cost nothing.
+   */
+  @WholeNumber({ min: 1 })
+  maxRefusedTokens?: number = 60;
+
+  /** The window, in ms (default 60000). */
+  @Milliseconds({ aboveMin: true })
+  windowMs?: number = 60_000;
+}
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+
+/** One limit on failed logins. */
+export class FailedLoginLimit {
+  /** Failures allowed within `windowMs`; after that, attempts are refused for `blockMs`. */
+  @WholeNumber({ min: 1 })
+  maxFailures?: number = 5;
+
+  /** The window failures are counted in, in ms (default 15 minutes). */
+  @Milliseconds({ aboveMin: true })
+  windowMs?: number = FIFTEEN_MINUTES;
+
+  /** How long a blocked username or address gets `429`, in ms (default 15 minutes). */
+  @Milliseconds({ aboveMin: true })
+  blockMs?: number = FIFTEEN_MINUTES;
+}
+
+/** The limit per client address: more failures, for the many users behind one address. */
+export class FailedLoginLimitPerAddress extends FailedLoginLimit {
+  override maxFailures?: number = 20;
+}
+
+/**
+ * Limits on failed logins against brute force, counted per username and per
+ * client address. Blocked callers get `429` with `Retry-After`.
+ */
+export class LoginLimitsOptions {
+  /** Default: 5 failures in 15 minutes block the username for 15 minutes. `false`: no limit. */
+  @FalseOrNested(() => FailedLoginLimit, 'false or { maxFailures, windowMs, blockMs }')
+  perUsername?: FailedLoginLimit | false = new FailedLoginLimit();
+
+  /** Default: 20 failures in 15 minutes block the address for 15 minutes. `false`: no limit. */
+  @FalseOrNested(() => FailedLoginLimitPerAddress, 'false or { maxFailures, windowMs, blockMs }')
+  perIp?: FailedLoginLimit | false = new FailedLoginLimitPerAddress();
+
+  /**
+   * Where counters live: any `@nestjs/throttler` storage, so that replicas
+   * can share them (for example a Redis one). Default: in memory, per process,
+   * at most 100 000 counters (`BoundedThrottlerStorage`).
+   */
+  @Optional()
+  @AsGiven()
+  @Rule(
+    'throttlerStorage',
+    (value) => typeof (value as { increment?: unknown } | null)?.increment === 'function',
+    'must be a @nestjs/throttler ThrottlerStorage',
+  )
+  storage?: ThrottlerStorage;
+}
+
+/** Past this, a delay of refusals would be a denial of service of its own. */
+const MAX_FAILURE_DELAY_MS = 5_000;
+
 /** How the login routes defend themselves. */
-export interface LoginOptions {
+export class LoginOptions {
   /** Limits on failed logins per username and per client address (on by default); `false` turns them off. */
-  limits?: LoginLimitsOptions | false;
+  @FalseOrNested(() => LoginLimitsOptions, 'false or { perUsername, perIp, storage }')
+  limits?: LoginLimitsOptions | false = new LoginLimitsOptions();
+
   /**
    * A refused login is answered no sooner than this after it arrived, in ms
    * (default 250), and no sooner than the slowest login the auth-service
    * answered in the last 15 minutes, so that response times do not tell an
    * unknown user from a wrong password.
    */
-  minFailureMs?: number;
-  /** The most a refusal is delayed by what was learned of the auth-service, in ms (default 2000). */
-  maxFailureMs?: number;
-}
+  @Milliseconds({ max: MAX_FAILURE_DELAY_MS })
+  minFailureMs?: number = 250;
 
-/** How many new tokens of one client address the auth-service may refuse. */
-export interface LookupLimitOptions {
-  /**
-   * New tokens whose lookup ends refused by the auth-service, per client
-   * address and window (default 60); past it, new tokens from that address get
-   * `429` without a lookup. Valid tokens cost nothing.
-   */
-  maxRefusedTokens?: number;
-  /** The window, in ms (default 60000). */
-  windowMs?: number;
+  /** The most a refusal is delayed by what was learned of the auth-service, in ms (default 2000). */
+  @Optional()
+  @Milliseconds({ max: MAX_FAILURE_DELAY_MS })
+  maxFailureMs?: number;
 }
 
 /**
  * Options of {@link ApexAuthModule}, given to `forRoot()` or returned by the
- * `forRootAsync()` factory.
+ * `forRootAsync()` factory. Checked once, at startup: every faulty option,
+ * unknown keys included, stops the app with an `ApexAuthOptionsError`.
  *
  * @typeParam T - the permissions class
  */
 // `any` by default: the module's options token is not generic, and a typed schema must fit it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface ApexAuthModuleOptions<T extends object = any> {
-  /** Absolute http(s) URL of the auth-service, e.g. `http://auth-service:8000`. */
-  baseUrl: string;
-  /** This service's name at the auth-service. */
-  serviceName: string;
+export class ApexAuthModuleOptions<T extends object = any> extends AuthApiOptions<T> {
   /**
    * The service's permission schema: a class with `@PermissionField()`
    * properties, or an array of permission definitions. Types
    * `@CurrentUser('metadata')` and is synced at startup.
    */
-  permissions?: PermissionsSource<T>;
-  /** How the module gets an admin token for the sync and `authApi.asAdmin()`. */
-  admin?: AdminCredentials;
-  /** This service's OAuth client, for `POST /auth/login/code`. */
-  oauthClient?: OAuthClientCredentials;
+  declare permissions?: PermissionsSource<T>;
+
   /**
    * Verify access tokens locally with this key. Without it every new token is
    * validated by the auth-service (then cached).
    */
+  @Optional()
+  @Nested(() => JwtVerificationOptions, '{ secret }, { publicKey } or { jwksUri }')
   jwt?: JwtVerificationOptions;
+
   /**
    * This service's audiences. A token whose `aud` is present must name one of
    * them (RFC 7519 §4.1.3), in both verification modes. Default: the service
    * name, and tokens without `aud` pass; when set, `aud` is required too.
    */
+  @Optional()
+  @StringOrList()
   audience?: string | string[];
+
   /** Accepted `iss` values; when set, a token must carry one of them (both modes). */
+  @Optional()
+  @StringOrList()
   issuer?: string | string[];
+
   /**
    * Sync `permissions` to the auth-service at startup. Default: on when
    * `admin` and `permissions` are given.
    */
+  @Optional()
+  @BooleanOrNested(
+    () => PermissionSyncOptions,
+    'a boolean or { onError, retryForMs, onChanged, deleteRemoved, dryRun }',
+  )
   syncPermissions?: boolean | PermissionSyncOptions;
-  /** Time budget of one auth-service call in ms, retry included (default 5000). */
-  timeoutMs?: number;
+
   /** The cache of validated users; `false` asks the auth-service on every request. */
-  cache?: false | UserCacheOptions;
+  @FalseOrNested(() => UserCacheOptions, 'false or { ttlMs, maxEntries, staleIfErrorMs }')
+  cache?: UserCacheOptions | false = new UserCacheOptions();
+
   /**
    * Bounds the auth-service lookups that made-up tokens cost: per client
    * address, at most 60 new tokens a minute may end refused (default); past
    * it, `429`. `false` turns it off.
    */
-  lookupLimit?: false | LookupLimitOptions;
-  /**
-   * Fail fast while the auth-service keeps failing: `503` at once instead of
-   * waiting out timeouts; cached tokens keep working. Default on; `false` turns it off.
-   */
-  circuitBreaker?: CircuitBreakerOptions | false;
+  @FalseOrNested(() => LookupLimitOptions, 'false or { maxRefusedTokens, windowMs }')
+  lookupLimit?: LookupLimitOptions | false = new LookupLimitOptions();
+
   /**
    * How IPv6 client addresses are grouped for the login limits, the lookup
    * limit and the circuit breaker: by this prefix length (default 64, from 1 to 128).
    */
-  ipv6PrefixLength?: number;
+  @WholeNumber({ min: 1, max: 128 })
+  ipv6PrefixLength?: number = 64;
+
   /** Brute-force and enumeration defences of `POST /auth/login` and `/auth/login/code`. */
-  login?: LoginOptions;
+  @Nested(() => LoginOptions, '{ limits, minFailureMs, maxFailureMs }')
+  login?: LoginOptions = new LoginOptions();
+
+  /**
+   * The name the module's Passport strategy is registered under (default
+   * `'apex-auth'`), for `AuthGuard('apex-auth')` of `@nestjs/passport`. Two
+   * registrations alive in one process under one name never share it: the
+   * name is withdrawn from Passport (with a warning) until one of them stops.
+   */
+  @NonEmptyString()
+  strategyName?: string = 'apex-auth';
 }
 
 /**
- * Options that shape the module itself (which routes and guards exist), so
- * they are given next to `useFactory` in `forRootAsync()`, not by it.
+ * Options that shape the module itself (which routes and guards exist, where it
+ * is visible), so they are given next to `useFactory` in `forRootAsync()`, not by it.
  */
 export interface ApexAuthModuleExtras {
+  /** Register the module globally, so feature modules need not import it (default `true`). */
+  isGlobal?: boolean;
   /** Guard every route of the app (`@Public()` opts out). Default `true`. */
   globalGuard?: boolean;
-  /** Where `AuthController` is mounted (default `{ path: 'auth' }`); `false` mounts no routes. */
-  controller?: false | { path?: string };
-}
-
-/** The options the module runs with: checked, defaults applied, keys imported. */
-export interface ResolvedApexAuthOptions<T extends object = object> {
-  readonly baseUrl: string;
-  readonly serviceName: string;
-  readonly schema?: PermissionSchema<T>;
-  readonly admin?: AdminCredentials;
-  readonly oauthClient?: OAuthClientCredentials;
-  readonly jwt?: Readonly<Omit<LocalJwtSettings, 'watch'> & { keyOption: string }>;
-  readonly claims: TokenClaimsPolicy;
-  readonly sync: false | Readonly<Required<PermissionSyncOptions>>;
-  readonly timeoutMs: number;
-  readonly cache: false | Readonly<UserCacheSettings>;
-  readonly lookupLimit: false | Readonly<LookupLimit>;
-  readonly circuitBreaker: CircuitBreakerSettings | false;
-  readonly ipv6PrefixLength: number;
-  readonly login: {
-    readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
-    readonly minFailureMs: number;
-    readonly maxFailureMs: number;
-  };
+  /**
+   * Where `AuthController` is mounted (default `{ path: 'auth' }`); `false`
+   * mounts no routes (mount a subclass of your own instead). `codeExchange`
+   * mounts `POST <path>/login/code`: by default when `forRoot` is given an
+   * `oauthClient`; with `forRootAsync`, say `true` (and give it an `oauthClient`).
+   */
+  controller?: false | { path?: string; codeExchange?: boolean };
 }

@@ -1,43 +1,33 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger, type Provider } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import {
-  APEX_AUTH_LOGIN_STORAGE,
-  APEX_AUTH_RESOLVED_OPTIONS,
-  APEX_AUTH_STRATEGY,
-} from '../apex-auth.constants.js';
-import { BoundedThrottlerStorage } from '../login-limits/bounded-throttler.storage.js';
-import { LoginAttemptLimiter } from '../login-limits/login-attempt.limiter.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
-import { AuthenticatedUserResolver } from '../auth/authenticated-user.resolver.js';
-import { clientKey } from '../auth/client-address.js';
-import type { HttpRequestLike } from '../auth/http-request.js';
-import { RemoteBearerStrategy, type StrategyContext } from '../auth/remote-bearer.strategy.js';
 import { AuthApi } from '../client/index.js';
 import { AuthServiceHttp } from '../client/auth-service.http.js';
 import { UpstreamFailureLog } from '../client/upstream-failure-log.js';
-import { KeyMismatchWatch } from '../jwt/key-mismatch.watch.js';
-import { LocalJwtStrategy } from '../jwt/local-jwt.strategy.js';
-import { RefusalDelay } from '../login-limits/refusal-delay.js';
+import { BoundedThrottlerStorage } from '../login/bounded-throttler.storage.js';
+import { LoginAttemptLimiter } from '../login/login-attempt.limiter.js';
+import { RefusalDelay } from '../login/refusal-delay.js';
 import { PermissionSyncService } from '../sync/permission-sync.service.js';
+import { ApexAuthStrategy } from '../verification/apex-auth.strategy.js';
+import { KeyMismatchWatch } from '../verification/key-mismatch.watch.js';
+import { SignatureCheck } from '../verification/signature-check.js';
+import { TokenVerifier } from '../verification/token-verifier.js';
+import { UserLookup } from '../verification/user-lookup.js';
+import { MemoryRefusedStore, MemoryUserStore } from '../verification/verification-stores.js';
 import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
-import type { ApexAuthModuleOptions, ResolvedApexAuthOptions } from './apex-auth.options.js';
-import { resolveApexAuthOptions } from './apex-auth.options.resolve.js';
+import { apexAuthSettings, type ApexAuthSettings } from './apex-auth.settings.js';
+import { APEX_AUTH_LOGIN_STORAGE, APEX_AUTH_SETTINGS } from './apex-auth.tokens.js';
 import { RouteRulesChecker } from './route-rules.checker.js';
 
-const resolvedOptions: Provider = {
-  provide: APEX_AUTH_RESOLVED_OPTIONS,
+const settings: Provider = {
+  provide: APEX_AUTH_SETTINGS,
   inject: [MODULE_OPTIONS_TOKEN, HttpService],
-  useFactory: (options: ApexAuthModuleOptions, http: HttpService): ResolvedApexAuthOptions =>
-    resolveApexAuthOptions(options, {
+  useFactory: (options: unknown, http: HttpService): ApexAuthSettings =>
+    apexAuthSettings(options, {
       logger: new Logger('ApexAuth'),
-      fetchJwks: (url) =>
-        new AuthServiceHttp(
-          http,
-          url.origin,
-          options.timeoutMs ?? 5000,
-          new UpstreamFailureLog(url.origin),
-        ).call({
+      fetchJwks: (url, timeoutMs) =>
+        new AuthServiceHttp(http, url.origin, timeoutMs, new UpstreamFailureLog(url.origin)).call({
           operation: 'jwks',
           method: 'GET',
           path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
@@ -49,39 +39,47 @@ const resolvedOptions: Provider = {
 
 const authApi: Provider = {
   provide: AuthApi,
-  inject: [HttpService, APEX_AUTH_RESOLVED_OPTIONS],
-  useFactory: (http: HttpService, options: ResolvedApexAuthOptions): AuthApi<object> =>
-    new AuthApi<object>(http, {
-      baseUrl: options.baseUrl,
-      serviceName: options.serviceName,
-      oauthClient: options.oauthClient,
-      admin: options.admin,
-      timeoutMs: options.timeoutMs,
-      permissions: options.schema,
-      circuitBreaker: options.circuitBreaker,
+  inject: [HttpService, APEX_AUTH_SETTINGS],
+  useFactory: (http: HttpService, { api }: ApexAuthSettings): AuthApi<object> =>
+    new AuthApi<object>(http, api),
+};
+
+const tokenVerifier: Provider = {
+  provide: TokenVerifier,
+  inject: [AuthApi, APEX_AUTH_SETTINGS],
+  useFactory: (
+    api: AuthApi<object>,
+    { schema, claims, jwt, cache, lookupLimit, ipv6PrefixLength }: ApexAuthSettings,
+  ) =>
+    new TokenVerifier({
+      lookup: new UserLookup(api, schema),
+      policy: claims,
+      signatures:
+        jwt === undefined
+          ? undefined
+          : new SignatureCheck(
+              jwt.keys,
+              jwt.clockToleranceSeconds,
+              new KeyMismatchWatch(jwt.keyOption),
+            ),
+      cache:
+        cache === false
+          ? undefined
+          : {
+              settings: cache,
+              users: new MemoryUserStore(cache.maxEntries),
+              refused: new MemoryRefusedStore(cache.negativeMaxEntries),
+            },
+      lookupLimit,
+      ipv6PrefixLength,
     }),
 };
 
-const userResolver: Provider = {
-  provide: AuthenticatedUserResolver,
-  inject: [AuthApi, APEX_AUTH_RESOLVED_OPTIONS],
-  useFactory: (api: AuthApi<object>, options: ResolvedApexAuthOptions) =>
-    new AuthenticatedUserResolver(api, options.schema, options.cache, options.lookupLimit),
-};
-
 const strategy: Provider = {
-  provide: APEX_AUTH_STRATEGY,
-  inject: [APEX_AUTH_RESOLVED_OPTIONS, AuthenticatedUserResolver],
-  useFactory: (options: ResolvedApexAuthOptions, resolver: AuthenticatedUserResolver) => {
-    const context: StrategyContext = {
-      policy: options.claims,
-      clientOf: (request: HttpRequestLike) => clientKey(request.ip, options.ipv6PrefixLength),
-    };
-    const { jwt } = options;
-    if (jwt === undefined) return new RemoteBearerStrategy(resolver, context);
-    const watch = new KeyMismatchWatch(jwt.keyOption);
-    return new LocalJwtStrategy({ ...jwt, watch }, context, resolver);
-  },
+  provide: ApexAuthStrategy,
+  inject: [TokenVerifier, APEX_AUTH_SETTINGS],
+  useFactory: (verifier: TokenVerifier, { strategyName }: ApexAuthSettings) =>
+    new ApexAuthStrategy(verifier, strategyName),
 };
 
 /**
@@ -90,32 +88,30 @@ const strategy: Provider = {
  */
 const loginStorage: Provider = {
   provide: APEX_AUTH_LOGIN_STORAGE,
-  inject: [APEX_AUTH_RESOLVED_OPTIONS],
-  useFactory: (options: ResolvedApexAuthOptions): ThrottlerStorage | undefined =>
-    options.login.limits
-      ? (options.login.limits.storage ?? new BoundedThrottlerStorage())
-      : undefined,
-};
-
-const refusalDelay: Provider = {
-  provide: RefusalDelay,
-  inject: [APEX_AUTH_RESOLVED_OPTIONS],
-  useFactory: ({ login }: ResolvedApexAuthOptions) =>
-    new RefusalDelay(login.minFailureMs, login.maxFailureMs),
+  inject: [APEX_AUTH_SETTINGS],
+  useFactory: ({ login }: ApexAuthSettings): ThrottlerStorage | undefined =>
+    login.limits ? (login.limits.storage ?? new BoundedThrottlerStorage()) : undefined,
 };
 
 const loginLimiter: Provider = {
   provide: LoginAttemptLimiter,
-  inject: [APEX_AUTH_RESOLVED_OPTIONS, APEX_AUTH_LOGIN_STORAGE],
-  useFactory: (options: ResolvedApexAuthOptions, storage: ThrottlerStorage | undefined) =>
-    new LoginAttemptLimiter(storage, options.login.limits || { perUsername: false, perIp: false }),
+  inject: [APEX_AUTH_SETTINGS, APEX_AUTH_LOGIN_STORAGE],
+  useFactory: ({ login }: ApexAuthSettings, storage: ThrottlerStorage | undefined) =>
+    new LoginAttemptLimiter(storage, login.limits || { perUsername: false, perIp: false }),
+};
+
+const refusalDelay: Provider = {
+  provide: RefusalDelay,
+  inject: [APEX_AUTH_SETTINGS],
+  useFactory: ({ login }: ApexAuthSettings) =>
+    new RefusalDelay(login.minFailureMs, login.maxFailureMs),
 };
 
 /** Everything the module provides, whatever its registration. */
 export const APEX_AUTH_PROVIDERS: Provider[] = [
-  resolvedOptions,
+  settings,
   authApi,
-  userResolver,
+  tokenVerifier,
   strategy,
   loginStorage,
   loginLimiter,
@@ -125,13 +121,17 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   RouteRulesChecker,
 ];
 
-/** What the module exports to the whole app (it is global). */
+/**
+ * What the module exports to the app: what `ApexAuthGuard` and `AuthController`
+ * need, so that a subclass of either works in any module with nothing else to register.
+ */
 export const APEX_AUTH_EXPORTS = [
+  APEX_AUTH_SETTINGS,
   AuthApi,
+  TokenVerifier,
+  ApexAuthStrategy,
   ApexAuthGuard,
-  AuthenticatedUserResolver,
+  LoginAttemptLimiter,
+  RefusalDelay,
   PermissionSyncService,
-  APEX_AUTH_STRATEGY,
-  APEX_AUTH_RESOLVED_OPTIONS,
-  MODULE_OPTIONS_TOKEN,
 ];

@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { APEX_AUTH_RESOLVED_OPTIONS } from '../apex-auth.constants.js';
+import { APEX_AUTH_SETTINGS } from './apex-auth.tokens.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { hasRequirement, publicConflict, routeRuleLevels } from '../auth/route-rules.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { checkRequirement } from '../permissions/permission-requirement.js';
-import type { ResolvedApexAuthOptions } from './apex-auth.options.js';
+import type { ApexAuthSettings } from './apex-auth.settings.js';
 
 type Controller = abstract new (...args: never[]) => object;
 
@@ -28,7 +28,7 @@ export class RouteRulesChecker implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly config: ApplicationConfig,
-    @Inject(APEX_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedApexAuthOptions,
+    @Inject(APEX_AUTH_SETTINGS) private readonly settings: ApexAuthSettings,
   ) {}
 
   onModuleInit(): void {
@@ -50,7 +50,7 @@ export class RouteRulesChecker implements OnModuleInit {
     const where = levels[0].where;
     for (const level of levels) {
       for (const requirement of level.permissions) {
-        checkRequirement(requirement, this.options.schema, level.where);
+        checkRequirement(requirement, this.settings.schema, level.where);
       }
     }
     const conflict = publicConflict(levels);

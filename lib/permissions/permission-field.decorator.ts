@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { PermissionType, PermissionValue } from '../entities/index.js';
+import type { PermissionType, PermissionValue } from '../client/auth-service.entities.js';
 
 /** Options of {@link PermissionField}. */
 export interface PermissionFieldOptions<V extends PermissionValue = PermissionValue> {

@@ -1,5 +1,5 @@
-import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import type { PermissionValue } from '../entities/index.js';
+import type { AuthenticatedUser } from '../verification/user-lookup.js';
+import type { PermissionValue } from '../client/auth-service.entities.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import type { PermissionSchema } from './permission-schema.js';
 

@@ -2,7 +2,7 @@ import type {
   PermissionType,
   PermissionValue,
   ServicePermissionDefinition,
-} from '../entities/index.js';
+} from '../client/auth-service.entities.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { getPermissionFields, type PermissionFieldEntry } from './permission-field.decorator.js';
 

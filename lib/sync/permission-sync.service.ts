@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { APEX_AUTH_RESOLVED_OPTIONS } from '../apex-auth.constants.js';
+import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
 import { AuthApi, type PermissionSyncResult } from '../client/index.js';
 import {
   describePlan,
@@ -14,7 +14,7 @@ import {
   PermissionSyncError,
 } from '../errors/index.js';
 import { safeErrorMessage } from '../errors/safe-error-message.js';
-import type { ResolvedApexAuthOptions } from '../module/apex-auth.options.js';
+import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
 
 const FIRST_RETRY_DELAY_MS = 250;
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -34,11 +34,11 @@ export class PermissionSyncService implements OnModuleInit {
 
   constructor(
     private readonly authApi: AuthApi,
-    @Inject(APEX_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedApexAuthOptions,
+    @Inject(APEX_AUTH_SETTINGS) private readonly settings: ApexAuthSettings,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.options.sync) await this.sync();
+    if (this.settings.sync) await this.sync();
   }
 
   /**
@@ -47,7 +47,7 @@ export class PermissionSyncService implements OnModuleInit {
    * @returns what changed; `undefined` for a dry run, or when it failed under `onError: 'warn'`
    */
   async sync(): Promise<PermissionSyncResult | undefined> {
-    const { schema, sync, serviceName } = this.options;
+    const { schema, sync, serviceName } = this.settings;
     if (schema === undefined || !sync) return undefined;
     const prefix = `Permission sync of "${serviceName}"`;
     const deadline = Date.now() + sync.retryForMs;

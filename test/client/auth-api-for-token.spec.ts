@@ -7,7 +7,7 @@ import {
   AuthServiceUnauthorizedError,
   AuthServiceValidationError,
 } from '../../lib/errors/index.js';
-import type { ServicePermissionDefinition } from '../../lib/entities/index.js';
+import type { ServicePermissionDefinition } from '../../lib/client/auth-service.entities.js';
 import {
   ADMIN,
   ALICE,

@@ -9,7 +9,7 @@ import axios from 'axios';
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
 import { AuthApi, type AuthApiOptions } from '../../lib/client/index.js';
-import type { ServiceMetadata } from '../../lib/entities/index.js';
+import type { ServiceMetadata } from '../../lib/client/auth-service.entities.js';
 import { PermissionField } from '../../lib/permissions/index.js';
 
 // Credentials are distinctive strings, so a leak into an error shows up in a substring search.

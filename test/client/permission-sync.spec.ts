@@ -1,6 +1,6 @@
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServicePermissionDefinition } from '../../lib/entities/index.js';
+import type { ServicePermissionDefinition } from '../../lib/client/auth-service.entities.js';
 import type { PermissionSyncEvent } from '../../lib/client/index.js';
 import { ApexAuthOptionsError, PermissionSyncError } from '../../lib/errors/index.js';
 import { PermissionSchema } from '../../lib/permissions/index.js';

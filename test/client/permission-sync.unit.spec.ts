@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ServicePermission, ServicePermissionDefinition } from '../../lib/entities/index.js';
+import type {
+  ServicePermission,
+  ServicePermissionDefinition,
+} from '../../lib/client/auth-service.entities.js';
 import {
   ApexAuthOptionsError,
   AuthServiceConflictError,

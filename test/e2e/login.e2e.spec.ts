@@ -261,10 +261,14 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
     expect(me.body.username).toBe('editor');
     const old = await call(`${app.url}/auth/login`, { method: 'POST', form });
     expect(old.status, show(old)).toBe(404);
-    // No oauthClient configured: the code route has nothing to do.
+    // No oauthClient configured: the code route is not mounted, and answers as an unknown route does.
     const code = await call(`${app.url}/account/login/code?code=abc`, { method: 'POST' });
+    const unknown = await call(`${app.url}/account/login/none?code=abc`, { method: 'POST' });
     expect(code.status, show(code)).toBe(404);
-    expect(code.body.message).toBe('not configured: oauthClient');
+    expect(code.body).toEqual({
+      ...unknown.body,
+      message: unknown.body.message.replace('/login/none', '/login/code'),
+    });
   });
 
   it('controller: false mounts no routes', async () => {

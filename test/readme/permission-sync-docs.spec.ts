@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLI_ENVIRONMENT, CliUsageError, parseCliArguments } from '../../lib/cli/cli-arguments.js';
 import { CLI_HELP } from '../../lib/cli/cli-help.js';
-import { resolveApexAuthOptions } from '../../lib/module/apex-auth.options.resolve.js';
+import { apexAuthSettings } from '../../lib/module/apex-auth.settings.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const syncSection = readme.slice(
@@ -36,7 +36,7 @@ describe('the README, --help and the code agree', () => {
   });
 
   it('the sync options table lists every option of syncPermissions with its default', () => {
-    const resolved = resolveApexAuthOptions(
+    const resolved = apexAuthSettings(
       {
         baseUrl: 'http://auth:8000',
         serviceName: 'shop',

@@ -1,5 +1,6 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { ApexAuthOptionsError, type JwtVerificationOptions } from '@apex/nest-auth';
+import { ApexAuthOptionsError } from '@apex/nest-auth';
+import type { JwtVerificationOptions } from '../../lib/module/apex-auth.options.js';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from '../fixtures/capturing-logger.js';
@@ -241,12 +242,12 @@ describe.each(PLATFORMS)('algorithms on %s', (platform) => {
     it.each<[string, JwtVerificationOptions, RegExp]>([
       [
         'a secret and a public key at once',
-        { secret, publicKey: pem(rsa2048.publicKey) } as unknown as JwtVerificationOptions,
+        { secret, publicKey: pem(rsa2048.publicKey) },
         /^jwt: takes one key source, not secret and publicKey/,
       ],
       [
         'a secret and a JWKS at once',
-        { secret, jwksUri: 'http://127.0.0.1:9/jwks' } as unknown as JwtVerificationOptions,
+        { secret, jwksUri: 'http://127.0.0.1:9/jwks' },
         /^jwt: takes one key source, not secret and jwksUri/,
       ],
       [

@@ -1,4 +1,4 @@
-import { AuthenticatedUserResolver, type ApexAuthModuleOptions } from '@apex/nest-auth';
+import { TokenVerifier, type ApexAuthModuleOptions } from '@apex/nest-auth';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../fixtures/http.js';
@@ -26,7 +26,7 @@ describe.each(PLATFORMS)('the cache of validated users (remote mode) on %s', (pl
     startShopApp({ syncPermissions: false, circuitBreaker: false, ...options });
   const products = (app: RunningApp, token: string): Promise<Answer> =>
     call(`${app.url}/products`, { token });
-  const resolverOf = (app: RunningApp) => app.app.get(AuthenticatedUserResolver);
+  const resolverOf = (app: RunningApp) => app.app.get(TokenVerifier);
 
   beforeEach(() => emulator.resetCounters());
   afterEach(() => emulator.clearFaults());

@@ -3,8 +3,11 @@ import { Logger } from '@nestjs/common';
 import { AuthServiceUnavailableError } from '@apex/nest-auth';
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthenticationFailure } from '../../lib/auth/authentication-failure.js';
-import { JWKS_MIN_REFRESH_INTERVAL_MS, JwksKeySource } from '../../lib/jwt/jwks-key-source.js';
+import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
+import {
+  JWKS_MIN_REFRESH_INTERVAL_MS,
+  JwksKeySource,
+} from '../../lib/verification/jwks-key-source.js';
 import { call, show, type Answer } from '../fixtures/http.js';
 import { JWKS_DOWN_AT_STARTUP } from '../fixtures/jwks-down.js';
 import { useShopApp } from '../fixtures/shop-suite.js';

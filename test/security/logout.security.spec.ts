@@ -1,4 +1,4 @@
-import { AuthenticatedUserResolver } from '@apex/nest-auth';
+import { TokenVerifier } from '@apex/nest-auth';
 import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { call, show, type Answer } from '../fixtures/http.js';
@@ -12,7 +12,7 @@ describe.each(PLATFORMS)('logout on %s', (platform) => {
   describe.each([MODES.remote, MODES.localHs256])('$name', (mode) => {
     let emulator: AuthServiceEmulator;
     let app: RunningApp;
-    let resolver: AuthenticatedUserResolver;
+    let resolver: TokenVerifier;
     const products = (token: string): Promise<Answer> => call(`${app.url}/products`, { token });
     const logout = (token?: string): Promise<Answer> =>
       call(`${app.url}/auth/logout`, { method: 'POST', token });
@@ -28,7 +28,7 @@ describe.each(PLATFORMS)('logout on %s', (platform) => {
 
     useShopApp(platform, inMode(mode, { syncPermissions: false }), (shop) => {
       ({ emulator, app } = shop);
-      resolver = app.app.get(AuthenticatedUserResolver);
+      resolver = app.app.get(TokenVerifier);
     });
     beforeEach(() => emulator.resetCounters());
 

@@ -1,12 +1,7 @@
 import { inspect } from 'node:util';
 import { Controller, Get, Logger, Module, type LoggerService } from '@nestjs/common';
-import {
-  AuthApi,
-  AuthenticatedUserResolver,
-  AuthToken,
-  PermissionSyncService,
-  ServiceAdmin,
-} from '@apex/nest-auth';
+import { AuthApi, AuthToken, ServiceAdmin, TokenVerifier } from '@apex/nest-auth';
+import { PermissionSyncService } from '../../lib/sync/permission-sync.service.js';
 import { AuthServiceEmulator, type EmulatorFault } from '@apex/nest-auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, show, type Answer, type CallOptions } from '../fixtures/http.js';
@@ -126,7 +121,7 @@ describe.each(PLATFORMS)('the leak sweep on %s', (platform) => {
   const login = (username: string, password: string) =>
     send('/auth/login', { method: 'POST', form: { username, password } });
   const snapshotCache = (): void => {
-    cacheSnapshots.push(JSON.stringify(app.app.get(AuthenticatedUserResolver).cachedUsers()));
+    cacheSnapshots.push(JSON.stringify(app.app.get(TokenVerifier).cachedUsers()));
   };
   /** Faults on upstream answers that repeat what they were sent, as a careless upstream might. */
   const echoingFaults = (): [string, EmulatorFault][] => [

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TOKEN_LENGTH, readBearerToken } from '../../lib/auth/bearer-token.js';
+import {
+  MAX_TOKEN_LENGTH,
+  readBearerToken as readCredential,
+} from '../../lib/auth/bearer-token.js';
+
+/** What was read: the token, or the problem. */
+const readBearerToken = (request: Parameters<typeof readCredential>[0]) => {
+  const result = readCredential(request);
+  return 'credential' in result ? { token: result.credential.token } : result;
+};
 
 const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
 const request = (authorization?: string, rawHeaders?: string[]) => ({

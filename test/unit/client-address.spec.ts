@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey } from '../../lib/auth/client-address.js';
-import { foldUsername } from '../../lib/login-limits/login-attempt.limiter.js';
+import { clientKey } from '../../lib/verification/client-address.js';
+import { foldUsername } from '../../lib/login/login-attempt.limiter.js';
 
 describe('clientKey', () => {
   it.each([

@@ -1,4 +1,5 @@
-import { ApexAuthOptionsError, PermissionField, PermissionSchema } from '@apex/nest-auth';
+import { ApexAuthOptionsError, PermissionField } from '@apex/nest-auth';
+import { PermissionSchema } from '../../lib/permissions/index.js';
 import { describe, expect, it } from 'vitest';
 
 class Shop {

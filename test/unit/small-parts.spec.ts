@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LookupBudget } from '../../lib/auth/lookup-budget.js';
+import { LookupBudget } from '../../lib/verification/lookup-budget.js';
 import { UpstreamFailureLog } from '../../lib/client/upstream-failure-log.js';
-import { KeyMismatchWatch } from '../../lib/jwt/key-mismatch.watch.js';
-import { RefusalDelay } from '../../lib/login-limits/refusal-delay.js';
+import { KeyMismatchWatch } from '../../lib/verification/key-mismatch.watch.js';
+import { RefusalDelay } from '../../lib/login/refusal-delay.js';
 
 describe('RefusalDelay', () => {
   it('waits the floor until it learns, then the slowest answer of the last 15 minutes, capped', () => {

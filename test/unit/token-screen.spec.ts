@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthenticationFailure } from '../../lib/auth/authentication-failure.js';
-import { screenToken, type TokenClaimsPolicy } from '../../lib/jwt/token-screen.js';
+import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
+import { screenToken, type TokenClaimsPolicy } from '../../lib/verification/token-screen.js';
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const NOW = 1_700_000_000_000;

@@ -1,0 +1,217 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Logger,
+  Post,
+  Query,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+  ValidationPipe,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
+import type { HttpRequestLike } from '../auth/http-request.js';
+import { AuthServiceUnavailableException, retriesLater } from '../auth/http-refusals.js';
+import { AuthApi, type CallerContext } from '../client/index.js';
+import { AuthToken, CurrentUser } from '../decorators/param.decorators.js';
+import { Public } from '../decorators/requirement.decorators.js';
+import type { TokenSet } from '../client/auth-service.entities.js';
+import {
+  ApexAuthOptionsError,
+  AuthServiceError,
+  AuthServicePayloadError,
+  AuthServiceUnavailableError,
+} from '../errors/index.js';
+import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
+import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
+import { clientKey } from '../verification/client-address.js';
+import { TokenVerifier } from '../verification/token-verifier.js';
+import type { AuthenticatedUser } from '../verification/user-lookup.js';
+import { LoginAttemptLimiter } from './login-attempt.limiter.js';
+import {
+  AuthorizationCodeDto,
+  LoginDto,
+  toTokenResponse,
+  type TokenResponse,
+} from './login.dtos.js';
+import { RefusalDelay } from './refusal-delay.js';
+
+// Its own pipe, so the routes validate whether or not the app has a global one.
+const validation = new ValidationPipe({
+  whitelist: true,
+  forbidUnknownValues: true,
+  // One message per field: "username should not be empty", not every rule it also breaks.
+  stopAtFirstError: true,
+  validationError: { target: false, value: false },
+});
+
+/**
+ * The login routes, mounted at `controller.path` (default `auth`):
+ * - `POST login` — password login (form or JSON) → RFC 6749 token response;
+ * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body);
+ * - `GET me` — the current {@link AuthenticatedUser};
+ * - `POST logout` — forgets the caller's token in this service's cache.
+ *
+ * The auth-service's error bodies never reach the caller: every kind of wrong
+ * credentials is one `401`, answered no sooner than the slowest login the
+ * auth-service answered lately (at least `login.minFailureMs`);
+ * repeated failures are `429`; an unhealthy auth-service is `503`.
+ */
+@Controller()
+export class AuthController {
+  constructor(
+    protected readonly authApi: AuthApi,
+    protected readonly limiter: LoginAttemptLimiter,
+    protected readonly refusalDelay: RefusalDelay,
+    protected readonly verifier: TokenVerifier,
+    protected readonly adapterHost: HttpAdapterHost,
+    @Inject(APEX_AUTH_SETTINGS) protected readonly settings: ApexAuthSettings,
+  ) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  login(
+    @Body(validation) body: LoginDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    return this.signIn(body.username, request, response, 'invalid username or password', (on) =>
+      this.authApi.login(body.username, body.password, on),
+    );
+  }
+
+  @Public()
+  @Post('login/code')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async exchangeCode(
+    @Query('code') queryCode: unknown,
+    @Body() body: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    const bodyCode = (body as { code?: unknown } | undefined)?.code;
+    const { code } = (await validation.transform(
+      { code: bodyCode ?? queryCode },
+      { type: 'body', metatype: AuthorizationCodeDto },
+    )) as AuthorizationCodeDto;
+    return this.signIn(undefined, request, response, 'invalid authorization code', (on) =>
+      this.authApi.exchangeCode(code, on),
+    );
+  }
+
+  @Get('me')
+  me(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  /**
+   * Evicts the caller's token from this service's cache, so that its next use
+   * asks the auth-service again. The auth-service has no revocation endpoint:
+   * the token itself stays valid there until it expires.
+   */
+  @Post('logout')
+  @HttpCode(204)
+  logout(@AuthToken() token: string): void {
+    this.verifier.forget(token);
+  }
+
+  /**
+   * Runs one sign-in under the failed-login limits. Every refusal is the same
+   * `401`, counted, and answered no sooner than the {@link RefusalDelay}.
+   */
+  protected async signIn(
+    username: string | undefined,
+    request: HttpRequestLike,
+    response: unknown,
+    refusal: string,
+    attempt: (on: CallerContext) => Promise<TokenSet>,
+  ): Promise<TokenResponse> {
+    const started = Date.now();
+    const client = clientKey(request.ip, this.settings.ipv6PrefixLength);
+    let release: (() => void) | undefined;
+    try {
+      release = await this.limiter.assertAllowed(username, client);
+      const tokens = await attempt({ caller: client });
+      this.refusalDelay.observe(Date.now() - started);
+      return toTokenResponse(tokens);
+    } catch (caught) {
+      const error =
+        caught instanceof AuthServiceUnavailableError || caught instanceof AuthServicePayloadError
+          ? new AuthServiceUnavailableException(caught)
+          : caught;
+      if (retriesLater(error)) {
+        this.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+        throw error;
+      }
+      if (!(error instanceof AuthServiceError)) throw error;
+      // An answer of the auth-service: how long it took is what refusals must not reveal.
+      this.refusalDelay.observe(Date.now() - started);
+      await this.limiter.recordFailure(username, client);
+      // Counted: the next attempt sees this failure, so it no longer holds a place.
+      release?.();
+      const wait = this.refusalDelay.boundMs - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      throw new UnauthorizedException(refusal);
+    } finally {
+      release?.();
+    }
+  }
+
+  private setHeader(response: unknown, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
+  }
+}
+
+/**
+ * The controller mounted at `path`: a subclass per module registration, so
+ * that the path is the registration's and not a mutation of a shared class,
+ * logged under the name `AuthController`. When the guard is not global, its
+ * routes are guarded here; without `codeExchange` it has no `login/code`
+ * route at all, so that the path answers as an unknown route does.
+ */
+export function mountedAuthController(
+  path: string,
+  { guarded, codeExchange }: { guarded: boolean; codeExchange: boolean },
+): Type<AuthController> {
+  @Controller(path)
+  class MountedAuthController extends AuthController implements OnModuleInit {
+    onModuleInit(): void {
+      const configured = this.settings.api.oauthClient !== undefined;
+      if (codeExchange && !configured) {
+        throw new ApexAuthOptionsError(
+          'controller.codeExchange',
+          'is on, but there is no `oauthClient`: the code exchange needs it',
+        );
+      }
+      if (!codeExchange && configured) {
+        new Logger('ApexAuth').warn(
+          'oauthClient is set, but POST /login/code is not mounted: with forRootAsync, set controller: { codeExchange: true } next to useFactory',
+        );
+      }
+    }
+  }
+  if (!codeExchange) {
+    // Shadows the inherited route handler with a plain method: no route metadata, no route.
+    Object.defineProperty(MountedAuthController.prototype, 'exchangeCode', {
+      value: function exchangeCode(): never {
+        throw new Error('the code exchange is not mounted');
+      },
+    });
+  }
+  if (guarded) UseGuards(ApexAuthGuard)(MountedAuthController);
+  Object.defineProperty(MountedAuthController, 'name', { value: 'AuthController' });
+  return MountedAuthController;
+}

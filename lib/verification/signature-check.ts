@@ -1,0 +1,67 @@
+import type { KeyObject } from 'node:crypto';
+import passportJwt from 'passport-jwt';
+import { AuthServiceError } from '../errors/index.js';
+import type { JwtAlgorithm } from '../module/apex-auth.options.js';
+import { AuthenticationFailure } from './authentication-failure.js';
+import type { JwtKeySource } from './jwt-key-source.js';
+import type { KeyMismatchWatch } from './key-mismatch.watch.js';
+import type { JwtHeader } from './token-screen.js';
+import { refusalOf } from './verification-failure.js';
+
+/** passport-jwt's own verification step (jsonwebtoken's `verify`), which its Strategy runs. */
+type JwtVerifier = (
+  token: string,
+  key: KeyObject,
+  options: { algorithms: JwtAlgorithm[]; clockTolerance: number },
+  done: (error: unknown, payload?: unknown) => void,
+) => void;
+const verifyJwt = (passportJwt.Strategy as unknown as { JwtVerifier: JwtVerifier }).JwtVerifier;
+
+/**
+ * Local verification of a screened token's signature, per RFC 8725: the key is
+ * chosen by the module (never by the token), the algorithm allow-list comes
+ * from the key, and passport-jwt's verifier checks the signature and the time
+ * claims with the configured leeway.
+ */
+export class SignatureCheck {
+  constructor(
+    private readonly keys: JwtKeySource,
+    private readonly clockToleranceSeconds: number,
+    private readonly watch: KeyMismatchWatch,
+  ) {}
+
+  /**
+   * @throws AuthenticationFailure when the signature or a claim does not hold
+   * @throws AuthServiceUnavailableError when no key can be had (the JWKS is down)
+   */
+  async verify(token: string, header: JwtHeader): Promise<void> {
+    if (!this.keys.algorithms.includes(header.alg as JwtAlgorithm)) {
+      throw new AuthenticationFailure('invalid token', `algorithm ${header.alg} not allowed`);
+    }
+    const key = await this.keys.keyFor(header);
+    const options = {
+      algorithms: [...this.keys.algorithms],
+      clockTolerance: this.clockToleranceSeconds,
+    };
+    await new Promise<void>((resolve, reject) => {
+      const done = (error: unknown): void => {
+        if (error === null || error === undefined) resolve();
+        else reject(error instanceof AuthServiceError ? error : refusalOf(error));
+      };
+      try {
+        verifyJwt(token, key, options, done);
+      } catch (error) {
+        // jsonwebtoken throws, rather than calls back, on a signed payload such as `null`.
+        done(error);
+      }
+    }).then(
+      () => this.watch.record(true),
+      (error: unknown) => {
+        if (error instanceof AuthenticationFailure && error.detail === 'signature') {
+          this.watch.record(false);
+        }
+        throw error;
+      },
+    );
+  }
+}

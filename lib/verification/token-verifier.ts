@@ -1,0 +1,192 @@
+import { Logger } from '@nestjs/common';
+import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
+import { BearerCredential } from '../auth/bearer-token.js';
+import { AuthenticationFailure } from './authentication-failure.js';
+import { clientKey } from './client-address.js';
+import { LookupBudget, type LookupLimit } from './lookup-budget.js';
+import type { SignatureCheck } from './signature-check.js';
+import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
+import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
+import type { CachedUser, RefusedTokenStore, VerifiedUserStore } from './verification-stores.js';
+
+/** How validated users are cached. */
+export interface UserCacheSettings {
+  /** How long a validated user is reused (never past the token's `exp`). */
+  ttlMs: number;
+  maxEntries: number;
+  /** How long a token the auth-service refused is refused without asking again. */
+  negativeTtlMs: number;
+  negativeMaxEntries: number;
+  /** How long past `ttlMs` a user is still served while the auth-service is unavailable. */
+  staleIfErrorMs: number;
+}
+
+/** What the verifier is made of. */
+export interface TokenVerifierParts<T extends object> {
+  lookup: UserLookup<T>;
+  policy: TokenClaimsPolicy;
+  /** Local verification; absent, the auth-service judges every new token. */
+  signatures?: SignatureCheck;
+  /** Absent: no caching at all (`cache: false`). */
+  cache?: { settings: UserCacheSettings; users: VerifiedUserStore<T>; refused: RefusedTokenStore };
+  lookupLimit: LookupLimit | false;
+  ipv6PrefixLength: number;
+}
+
+/** Who is asking, for the limits and for attributing failures. */
+export interface VerifyOptions {
+  /** The caller's address (`request.ip`); grouped as the limits count it. */
+  clientAddress?: string;
+}
+
+/**
+ * Turns a bearer token into the {@link AuthenticatedUser} it belongs to, for
+ * every transport: the guard and the Passport strategy use it, and so can a
+ * GraphQL or WebSocket adapter of the app's. A token is hashed and parsed once;
+ * a validated one is cached by its hash (the warm path: a hash and a map
+ * lookup, no await) and never re-verified; concurrent first uses of one token
+ * share one verification. A new token is screened (shape, `alg`, claims), its
+ * signature checked when the module holds a key, then looked up at the
+ * auth-service. Failures of the auth-service are never cached; while it is
+ * unavailable, users whose cache lifetime ran out are served for a bounded
+ * grace. Tokens the auth-service refuses are bounded per client address.
+ */
+export class TokenVerifier<T extends object = object> {
+  private readonly logger = new Logger('ApexAuth');
+  private readonly inFlight = new Map<string, Promise<AuthenticatedUser<T>>>();
+  private readonly budget?: LookupBudget;
+  private servingStale = false;
+
+  /** @internal Made by the module (or by a test) from its settings. */
+  constructor(
+    private readonly parts: TokenVerifierParts<T>,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (parts.lookupLimit) this.budget = new LookupBudget(parts.lookupLimit, now);
+  }
+
+  /**
+   * The user of a token validated before and still fresh in the cache, or
+   * `undefined`. Synchronous: the warm path of every request.
+   */
+  cached(token: string | BearerCredential): AuthenticatedUser<T> | undefined {
+    const entry = this.parts.cache?.users.get(credentialOf(token).key);
+    return entry !== undefined && this.now() < entry.freshUntil ? entry.user : undefined;
+  }
+
+  /**
+   * The user a token belongs to.
+   *
+   * @throws AuthenticationFailure (a `401`) when the token is not good
+   * @throws TooManyTokenLookupsError (a `429`) when its address had too many tokens refused
+   * @throws AuthServiceError (a `503`) when the auth-service cannot say
+   */
+  verify(
+    token: string | BearerCredential,
+    options: VerifyOptions = {},
+  ): Promise<AuthenticatedUser<T>> {
+    const credential = credentialOf(token);
+    const { key } = credential;
+    const cache = this.parts.cache;
+    const entry = cache?.users.get(key);
+    if (entry !== undefined && this.now() < entry.freshUntil) return Promise.resolve(entry.user);
+    if (cache?.refused.has(key)) {
+      return Promise.reject(new AuthenticationFailure('invalid token', 'refused recently'));
+    }
+    let verification = this.inFlight.get(key);
+    if (verification === undefined) {
+      const client = clientKey(options.clientAddress, this.parts.ipv6PrefixLength);
+      verification = this.verifyAnew(credential, client, entry).finally(() =>
+        this.inFlight.delete(key),
+      );
+      this.inFlight.set(key, verification);
+    }
+    return verification;
+  }
+
+  /** Forgets a token, so that its next use is verified again. */
+  forget(token: string | BearerCredential): void {
+    const { key } = credentialOf(token);
+    this.parts.cache?.users.delete(key);
+    this.parts.cache?.refused.delete(key);
+  }
+
+  /** The users cached now, for inspection (tests, diagnostics). */
+  cachedUsers(): AuthenticatedUser<T>[] {
+    return this.parts.cache ? [...this.parts.cache.users.values()].map((entry) => entry.user) : [];
+  }
+
+  private async verifyAnew(
+    credential: BearerCredential,
+    client: string | undefined,
+    stale: CachedUser<T> | undefined,
+  ): Promise<AuthenticatedUser<T>> {
+    const { token, key } = credential;
+    let expiresAt: number;
+    try {
+      const screened = screenToken(token, this.parts.policy, this.now());
+      expiresAt = screened.expiresAt;
+      await this.parts.signatures?.verify(token, screened.header);
+    } catch (error) {
+      if (error instanceof AuthenticationFailure)
+        this.logger.debug(`Token refused: ${error.detail}`);
+      throw error;
+    }
+    // A token seen before (its entry went stale) is no new token: it costs the budget nothing.
+    const budget = stale === undefined ? this.budget : undefined;
+    const refusal = budget?.hold(client);
+    if (refusal !== undefined) throw refusal;
+    let user: AuthenticatedUser<T>;
+    try {
+      user = await this.parts.lookup.lookUp(token, client);
+    } catch (error) {
+      if (error instanceof AuthenticationFailure) {
+        // Only a refused token spends the budget for good.
+        this.parts.cache?.users.delete(key);
+        this.parts.cache?.refused.add(key, this.parts.cache.settings.negativeTtlMs);
+        throw error;
+      }
+      budget?.release(client);
+      const served = this.serveStale(error, stale);
+      if (served !== undefined) return served;
+      throw error;
+    }
+    budget?.release(client);
+    this.servingStale = false;
+    this.remember(key, user, expiresAt);
+    return user;
+  }
+
+  private remember(key: string, user: AuthenticatedUser<T>, expiresAt: number): void {
+    const cache = this.parts.cache;
+    if (cache === undefined) return;
+    const now = this.now();
+    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt);
+    const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
+    if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
+  }
+
+  /** An entry past its lifetime, still within its grace, while the auth-service cannot answer. */
+  private serveStale(
+    error: unknown,
+    stale: CachedUser<T> | undefined,
+  ): AuthenticatedUser<T> | undefined {
+    const unavailable =
+      error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
+    // The entry's own lifetime ends its grace (and the token's exp): it was found, so it is within it.
+    if (!unavailable || stale === undefined) return undefined;
+    if (!this.servingStale) {
+      this.servingStale = true;
+      const graceSeconds = Math.round((this.parts.cache?.settings.staleIfErrorMs ?? 0) / 1000);
+      this.logger.warn(
+        'auth-service unavailable: serving users already validated past their cache lifetime, ' +
+          `for up to ${graceSeconds} s more`,
+      );
+    }
+    return stale.user;
+  }
+}
+
+function credentialOf(token: string | BearerCredential): BearerCredential {
+  return typeof token === 'string' ? new BearerCredential(token) : token;
+}

@@ -1,0 +1,90 @@
+import type { AuthApi } from '../client/index.js';
+import type { ServiceMetadata, ServiceUserInfo, User } from '../client/auth-service.entities.js';
+import {
+  AuthServiceForbiddenError,
+  AuthServiceNotFoundError,
+  AuthServicePayloadError,
+  AuthServiceUnauthorizedError,
+} from '../errors/index.js';
+import type { PermissionSchema } from '../permissions/index.js';
+import { AuthenticationFailure } from './authentication-failure.js';
+
+/**
+ * The caller of a guarded route, as `request.user` and `@CurrentUser()` hold it:
+ * the auth-service user (no password hash), whether they administer this
+ * service, and their metadata in it.
+ *
+ * @typeParam T - the permissions class; `metadata` is an instance of it with
+ *   defaults filled in for permissions the user has no value for.
+ */
+export interface AuthenticatedUser<T extends object = ServiceMetadata> extends User {
+  /** Admin of this service (superadmins are not implied: check `isAdmin` too, or use `@ServiceAdmin()`). */
+  isServiceAdmin: boolean;
+  metadata: T;
+}
+
+/**
+ * Asks the auth-service who a token belongs to: the user (endpoint 3), then
+ * that user as this service sees them (endpoint 5). The user's identity and id
+ * always come from there, never from the token's claims.
+ */
+export class UserLookup<T extends object = object> {
+  constructor(
+    private readonly authApi: AuthApi<T>,
+    private readonly schema: PermissionSchema<T> | undefined,
+  ) {}
+
+  /**
+   * @param client - the caller's grouped address, to which failures are attributed
+   * @throws AuthenticationFailure when the auth-service refuses the token
+   * @throws AuthServiceError (unavailable, invalid payload) when it cannot say
+   */
+  async lookUp(token: string, client: string | undefined): Promise<AuthenticatedUser<T>> {
+    try {
+      const upstream = this.authApi.forToken(token, { caller: client });
+      const user = await upstream.user();
+      const info = await upstream.fullMetadataFor(user.id).catch((error: unknown) => {
+        // Not a user of this service (yet): they have the schema's defaults.
+        if (error instanceof AuthServiceNotFoundError) return undefined;
+        throw error;
+      });
+      return this.authenticatedUser(user, info);
+    } catch (error) {
+      if (
+        error instanceof AuthServiceUnauthorizedError ||
+        error instanceof AuthServiceForbiddenError
+      ) {
+        throw new AuthenticationFailure('invalid token', 'refused by the auth-service');
+      }
+      throw error;
+    }
+  }
+
+  private authenticatedUser(
+    user: User,
+    info: ServiceUserInfo<T> | undefined,
+  ): AuthenticatedUser<T> {
+    if (info !== undefined && info.user.id !== user.id) {
+      // Another user's record must never become this user's metadata.
+      throw new AuthServicePayloadError(
+        'fullMetadataFor',
+        'data.user.user.id',
+        'is not the id of the token owner',
+      );
+    }
+    const metadata = info?.metadata ?? this.schema?.readMetadata({}) ?? ({} as T);
+    // An explicit allow-list: whatever else the client's User carries stays out
+    // of the cache; frozen, because one cached object serves many requests.
+    return Object.freeze({
+      id: user.id,
+      username: user.username,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      email: user.email,
+      phoneNumber: user.phoneNumber,
+      isAdmin: user.isAdmin,
+      isServiceAdmin: info?.isServiceAdmin ?? false,
+      metadata: Object.freeze(metadata),
+    });
+  }
+}
