@@ -4,42 +4,23 @@
  * printed with its status. Exits 0 when every step answered as expected.
  * `npm run demo -- --serve` keeps both running and prints curl lines.
  */
-import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+import { AuthServiceEmulator, type EmulatorSeed } from '@apex/nest-auth/testing';
+import { readFileSync } from 'node:fs';
 import { startShop } from './shop/main.js';
 
-const USERS = {
-  viewer: 'viewer-pass-1',
-  editor: 'editor-pass-2',
-  admin: 'admin-pass-3',
-} as const;
-
-type Username = keyof typeof USERS;
+// The seed that `npx apex-auth emulator --seed examples/emulator-seed.json` starts with,
+// found from examples/ and from .demo-build/ alike.
+const seed = JSON.parse(
+  readFileSync(new URL('../examples/emulator-seed.json', import.meta.url), 'utf8'),
+) as EmulatorSeed & { users: { username: string; password: string }[] };
+const USERS = Object.fromEntries(seed.users.map((user) => [user.username, user.password]));
 
 const serve = process.argv.includes('--serve');
 const color = process.stdout.isTTY
   ? (code: number, text: string) => `\x1b[${code}m${text}\x1b[0m`
   : (_: number, text: string) => text;
 
-const emulator = await AuthServiceEmulator.start({
-  port: serve ? 8000 : 0,
-  seed: {
-    users: [
-      { username: 'viewer', password: USERS.viewer, firstName: 'Vera' },
-      { username: 'editor', password: USERS.editor, firstName: 'Ed' },
-      { username: 'admin', password: USERS.admin, firstName: 'Ada' },
-    ],
-    services: [
-      {
-        name: 'shop',
-        admins: ['admin'],
-        metadata: {
-          viewer: { region: 'eu' },
-          editor: { canEditProducts: true, region: 'us' },
-        },
-      },
-    ],
-  },
-});
+const emulator = await AuthServiceEmulator.start({ port: serve ? 8000 : 0, seed });
 console.log(`auth-service emulator on ${emulator.url}`);
 
 Object.assign(process.env, {
@@ -81,7 +62,7 @@ async function step(
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-async function login(username: Username): Promise<string> {
+async function login(username: string): Promise<string> {
   const body = (await step(`${username} logs in`, 200, 'POST', '/auth/login', {
     form: { username, password: USERS[username] },
   })) as { access_token: string };

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AdminCredentials } from '../client/index.js';
 import {
   CHANGED_PERMISSION_POLICIES,
@@ -69,15 +69,7 @@ export function parseCliArguments(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CliRequest {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    // Node's messages name the option, never its value; the hint after the first sentence is noise here.
-    const message = error instanceof Error ? (error.message.split(/\.\s/, 1)[0] ?? '') : '';
-    throw new CliUsageError(`${message}; see apex-auth --help`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, OPTIONS, 'apex-auth --help');
   if (values.help === true) return { help: true };
   const [group, command, ...extra] = positionals;
   if (group !== 'permissions' || (command !== 'plan' && command !== 'sync')) {
@@ -107,6 +99,24 @@ export function parseCliArguments(
     onChanged,
     json: values.json === true,
   };
+}
+
+/**
+ * `parseArgs` of `argv`, strictly (unknown options refused) and with positionals; a wrong
+ * option is a {@link CliUsageError} that points to `help`, the command that documents it.
+ */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+  help: string,
+): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    // Node's messages name the option, never its value; the hint after the first sentence is noise here.
+    const message = error instanceof Error ? (error.message.split(/\.\s/, 1)[0] ?? '') : '';
+    throw new CliUsageError(`${message}; see ${help}`);
+  }
 }
 
 /** How a flag is named in messages: `--url (or APEX_AUTH_URL)`. */

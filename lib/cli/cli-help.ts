@@ -1,5 +1,6 @@
 /** What `apex-auth --help` prints; the README's section on the command line quotes it verbatim. */
 export const CLI_HELP = `Usage: apex-auth permissions plan|sync [options]
+       apex-auth emulator [options]
 
 Compares the permission schema of a service at the auth-service with the one in
 your code, by name, and lists (plan) or makes (sync) the changes.
@@ -7,8 +8,10 @@ your code, by name, and lists (plan) or makes (sync) the changes.
 Commands:
   permissions plan    list what a sync would change; writes nothing
   permissions sync    create and update permissions; with --prune, delete too
+  emulator            run the auth-service emulator, for local development
+                      (its options: apex-auth emulator --help)
 
-Options:
+Options of permissions plan|sync:
   --schema <module>#<export>   the compiled module (a path to a .js file) and
                                its export: a @PermissionField class or an array
                                of permission definitions (#<export> left out:

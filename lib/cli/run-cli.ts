@@ -20,6 +20,7 @@ import {
 import { safeErrorMessage } from '../errors/safe-error-message.js';
 import { CliUsageError, flagName, parseCliArguments, type CliRun } from './cli-arguments.js';
 import { CLI_HELP } from './cli-help.js';
+import { runEmulatorCommand, type StopSignals } from './emulator-command.js';
 import { loadSchema } from './load-schema.js';
 
 /** Where the command line reads its settings and writes its output. */
@@ -30,8 +31,10 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
   /** Error messages. */
   stderr: { write(text: string): unknown };
-  /** What a relative `--schema` path is relative to (default: the process's working directory). */
+  /** What a relative `--schema` or `--seed` path is relative to (default: the process's working directory). */
   cwd?: string;
+  /** What stops `apex-auth emulator` (default: the process's SIGINT and SIGTERM). */
+  signals?: StopSignals;
 }
 
 /** Exit codes of `apex-auth`. */
@@ -41,7 +44,9 @@ export const CLI_EXIT = { ok: 0, error: 1, changesPlanned: 2 } as const;
  * Runs `apex-auth` with `argv` (the arguments after the script name) and
  * returns its exit code: `0` nothing to change (plan) or done (sync), `2`
  * changes planned (plan), `1` an error, whose message goes to `stderr`.
- * Nothing it writes holds a password, token or upstream body.
+ * Nothing it writes holds a password, token or upstream body, except
+ * `apex-auth emulator`, which prints its test tokens and secret on purpose and
+ * resolves `0` once stopped by a signal.
  *
  * @example
  * ```ts
@@ -51,6 +56,10 @@ export const CLI_EXIT = { ok: 0, error: 1, changesPlanned: 2 } as const;
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
+    if (argv[0] === 'emulator') {
+      await runEmulatorCommand(argv.slice(1), io, io.signals ?? process);
+      return CLI_EXIT.ok;
+    }
     const request = parseCliArguments(argv, io.env);
     if (request.help) {
       io.stdout.write(CLI_HELP);

@@ -2,18 +2,18 @@
 // throwaway app outside the repository, and loads both entry points from real
 // Node processes, as ESM and through require(esm) from CommonJS.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  checks,
+  manifest,
+  npmInstall,
+  packInto,
+  root,
+  throwawayFolder,
+} from './package-fixtures.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-};
+const { check, finish } = checks();
 
 // 1. Every relative specifier in dist/ carries its .js extension (NodeNext would
 //    not complain about a missing one in a .d.ts, but Node fails at run time).
@@ -34,36 +34,18 @@ check(
 );
 
 // 2. Pack, and install the tarball with the peers into an app outside the repo.
-const app = mkdtempSync(join(tmpdir(), 'nest-auth-consumer-'));
+const app = throwawayFolder('nest-auth-consumer');
 try {
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', app], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  const [{ filename, files: packedFiles }] = JSON.parse(packed);
+  const { tarball, files: packedFiles } = packInto(app);
   check(
-    packedFiles.every(
-      (f) => f.path === 'package.json' || f.path === 'README.md' || f.path.startsWith('dist/'),
-    ),
+    packedFiles.every((f) => f === 'package.json' || f === 'README.md' || f.startsWith('dist/')),
     'the tarball holds only package.json, README.md and dist/',
   );
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   const peers = Object.keys(manifest.peerDependencies).map(
     (name) => `${name}@${manifest.devDependencies[name]}`,
   );
-  execFileSync(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--loglevel=error',
-      join(app, filename),
-      ...peers,
-    ],
-    { cwd: app, stdio: 'inherit' },
-  );
+  npmInstall(app, [tarball, ...peers]);
 
   const expectRoot = [
     'ApexAuthModule',
@@ -162,7 +144,4 @@ console.log('exit ' + code);
   rmSync(app, { recursive: true, force: true });
 }
 
-if (failures.length > 0) {
-  console.error(`${failures.length} package check(s) failed`);
-  process.exit(1);
-}
+finish();

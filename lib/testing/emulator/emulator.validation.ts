@@ -106,15 +106,23 @@ export function validatePermission(body: unknown): Validated<PermissionInput> {
 }
 
 /**
- * A seed as a validated {@link PermissionInput} (label defaults to the name, description
- * to `''`); throws a `TypeError` listing what is wrong.
+ * Validates a permission seed as a `POST` body, with its defaults filled in first (label:
+ * the name, description: `''`).
  */
-export function permissionFromSeed(seed: EmulatorPermissionSeed): PermissionInput {
-  const result = validatePermission({
+export function validatePermissionSeed(seed: EmulatorPermissionSeed): Validated<PermissionInput> {
+  return validatePermission({
     ...seed,
     label: seed.label ?? seed.name,
     description: seed.description ?? '',
   });
+}
+
+/**
+ * A seed as a validated {@link PermissionInput} (label defaults to the name, description
+ * to `''`); throws a `TypeError` listing what is wrong.
+ */
+export function permissionFromSeed(seed: EmulatorPermissionSeed): PermissionInput {
+  const result = validatePermissionSeed(seed);
   if (result.ok) return result.value;
   const problems = result.issues.map((issue) => `${issue.loc.slice(1).join('.')}: ${issue.msg}`);
   throw new TypeError(

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const between = (from: string, to: string): string =>
+  readme.slice(readme.indexOf(from), readme.indexOf(to, readme.indexOf(from)));
+const install = between('## Install', '## Register the module');
+const engines: string = manifest.engines.node;
+
+describe('the README says what package.json says', () => {
+  it('the peer table lists every peer dependency with its range', () => {
+    const rows = [...install.matchAll(/^\| ((?:`[^`]+`(?:, )?)+) +\| `([^`]+)`/gm)].flatMap(
+      ([, names, range]) =>
+        [...names.matchAll(/`([^`]+)`/g)].map(([, name]) => [name, range.replaceAll('\\|', '|')]),
+    );
+    expect(Object.fromEntries(rows)).toEqual(manifest.peerDependencies);
+  });
+
+  it('the Node versions are the engines range, and CI runs on its lowest version', () => {
+    expect(install).toContain(`**Node.js: \`${engines}\`**`);
+    // As .ci/run reads it: the range names its lowest version first.
+    const lowest = /\d+\.\d+\.\d+/.exec(engines)![0];
+    expect(install).toContain(`CI runs on the lowest of them, Node ${lowest},`);
+    const short = engines
+      .split(' || ')
+      .map((range) => range.replace(/^\^(\d+\.\d+)\.0$/, '$1+').replace(/^>=(\d+)\.0\.0$/, '$1+'));
+    expect(readme).toContain(
+      `with Node.js ${short.slice(0, -1).join(', ')} or ${short.at(-1)}, in this repository`,
+    );
+  });
+});
