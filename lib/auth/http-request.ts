@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -23,7 +23,23 @@ export function httpRequestOf(context: ExecutionContext): HttpRequestLike | unde
   return context.switchToHttp().getRequest<HttpRequestLike>();
 }
 
-/** The HTTP response of an execution context (Express response or Fastify reply). */
-export function httpResponseOf(context: ExecutionContext): unknown {
-  return context.switchToHttp().getResponse<unknown>();
+/** Where requests without an address are counted, all together. */
+export const UNKNOWN_ADDRESS = 'unknown-address';
+let warnedOfUnknownAddress = false;
+
+/**
+ * The client address of a request, for the limits and the circuit breaker.
+ * A request without one (a server on a Unix socket, or behind a proxy the app
+ * does not trust) counts under one shared key rather than under none: a
+ * defence is never silently off. Said once, with what to do about it.
+ */
+export function addressOf(request: HttpRequestLike): string {
+  if (typeof request.ip === 'string' && request.ip !== '') return request.ip;
+  if (!warnedOfUnknownAddress) {
+    warnedOfUnknownAddress = true;
+    new Logger('ApexAuth').warn(
+      "A request has no client address (request.ip): every such request counts as one address for the login limits, the lookup limit and the circuit breaker. Behind a proxy, enable the adapter's trust-proxy setting so that the address comes from X-Forwarded-For",
+    );
+  }
+  return UNKNOWN_ADDRESS;
 }

@@ -41,8 +41,8 @@ type Constructor = abstract new (...args: never[]) => unknown;
  * must not be a way to drop what it required.
  */
 export function routeRuleLevels(controller: Constructor, handler: object): RouteRuleLevel[] {
-  const method = (handler as { name?: unknown }).name;
-  const name = typeof method === 'string' ? method : '';
+  // The property that holds the handler, found by identity: a wrapping decorator may rename the function.
+  const name = propertyHolding(controller, handler);
   const handlers = [handler];
   const classes: Constructor[] = [];
   for (
@@ -52,14 +52,15 @@ export function routeRuleLevels(controller: Constructor, handler: object): Route
   ) {
     const type = current as Constructor;
     classes.push(type);
-    const own = name === '' ? undefined : Object.getOwnPropertyDescriptor(type.prototype, name);
+    const own =
+      name === undefined ? undefined : Object.getOwnPropertyDescriptor(type.prototype, name);
     const overridden = own?.value as unknown;
     if (typeof overridden === 'function' && !handlers.includes(overridden))
       handlers.push(overridden);
   }
   const handlerLevel: RouteRuleLevel = {
     depth: 0,
-    where: `${controller.name}.${name}`,
+    where: `${controller.name}.${String(name ?? (handler as { name?: unknown }).name)}`,
     isPublic: Reflect.getOwnMetadata(APEX_AUTH_PUBLIC, handler) === true,
     roles: handlers.flatMap((target) => ownList<AdminRole>(APEX_AUTH_ROLES, target)),
     permissions: handlers.flatMap((target) =>
@@ -138,6 +139,20 @@ function combine(levels: readonly RouteRuleLevel[]): RouteRules {
     roles: Object.freeze(roles),
     permissions: Object.freeze(permissions),
   });
+}
+
+/** The key under which the controller (or a base class) holds the handler. */
+function propertyHolding(controller: Constructor, handler: object): string | symbol | undefined {
+  for (
+    let prototype: unknown = controller.prototype;
+    prototype !== null && prototype !== Object.prototype;
+    prototype = Object.getPrototypeOf(prototype)
+  ) {
+    for (const key of Reflect.ownKeys(prototype as object)) {
+      if (Object.getOwnPropertyDescriptor(prototype, key)?.value === handler) return key;
+    }
+  }
+  return undefined;
 }
 
 function ownList<V>(key: string, target: object): V[] {

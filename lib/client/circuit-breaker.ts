@@ -23,13 +23,17 @@ export interface CircuitBreakerEvents {
   closed?(): void;
 }
 
-/** One client address's record: consecutive failures and its own open circuit. */
+/** One client address's record: its failures, and its own open circuit. */
 interface ClientCircuit {
+  /** Failures in a row (a success in between starts over). */
   failures: number;
   openUntil: number;
   pauseMs: number;
   probing: boolean;
   lastSuccessAt: number;
+  /** Its failures counted for everyone in the current window, and when that window began. */
+  counted: number;
+  countedSince: number;
 }
 
 const MAX_TRACKED_CLIENTS = 10_000;
@@ -39,18 +43,20 @@ const CLIENT_RECORD_TTL_MS = 10 * 60_000;
 export type GuardedCall<R> = (mayRetry: boolean) => Promise<R>;
 
 /**
- * A failure the shared circuit does not count: it started before a later call
- * succeeded, or its client already used up its share.
+ * A failure (or a refusal) the shared circuit does not count: neither a success
+ * nor a failure of the service.
  */
 class Uncounted extends Error {
   constructor(readonly error: unknown) {
-    super('uncounted failure');
+    super('uncounted outcome');
   }
 }
 
-/** A refusal (4xx) is an answer: it shows the auth-service is up. */
-class Answered {
-  constructor(readonly error: unknown) {}
+/** A probe answered with a refusal: the service answers junk, which says nothing of the rest. */
+class RefusedProbe extends Error {
+  constructor(readonly error: unknown) {
+    super('refused probe');
+  }
 }
 
 /**
@@ -62,12 +68,18 @@ class Answered {
  * closes on the first success. Calls that arrive while a probe is under way
  * fail at once instead of queueing behind it.
  *
- * On top, two rules of ours. Failures are attributed to the client address
- * they were made for: after `clientFailures` in a row, that address alone gets
- * the open circuit (and probes for itself), and its further failures no longer
- * count for everyone. And a call that fails after a later call has succeeded
- * (a timeout that comes due once the service is back) counts as nothing: it
- * says nothing about the service now.
+ * On top, rules of ours:
+ * - Only answers that succeed (2xx) show the service is up; refusals (4xx)
+ *   count for nothing, so that a caller's junk, which an ailing service may
+ *   still refuse at once, cannot hide the failures of everyone else. A probe
+ *   of the shared circuit answered with a refusal does not close it.
+ * - Failures are attributed to the client address they were made for: after
+ *   `clientFailures` in a row, that address alone gets the open circuit (and
+ *   probes for itself); and at most `clientFailures` of one address's failures
+ *   count for everyone per window, however they are interleaved.
+ * - A call that fails after a later call has succeeded (a timeout that comes
+ *   due once the service is back) counts for nothing: it says nothing about the
+ *   service now.
  *
  * (Time is `Date.now()`, as cockatiel's own.)
  */
@@ -88,7 +100,7 @@ export class CircuitBreaker {
   ) {
     const windowSeconds = settings.windowMs / 1000;
     this.shared = circuitBreaker(
-      handleWhen((error) => isServiceFailure(error)),
+      handleWhen((error) => isServiceFailure(error) || error instanceof RefusedProbe),
       {
         halfOpenAfter: new ExponentialBackoff({
           generator: noJitterGenerator,
@@ -155,15 +167,16 @@ export class CircuitBreaker {
     // cockatiel queues calls behind a half-open probe; a caller is better served by a 503 now.
     if (this.shared.state === CircuitState.HalfOpen) throw this.sharedOpen(operation);
     const startedAt = Date.now();
-    let outcome: { value: R } | Answered;
+    let value: R;
     try {
-      outcome = await this.shared.execute(async () => {
+      value = await this.shared.execute(async () => {
         const probing = this.sharedProbing;
         this.sharedProbing = false;
         try {
-          return { value: await call(!probing) };
+          return await call(!probing);
         } catch (error) {
-          if (!isServiceFailure(error)) return new Answered(error);
+          if (!isServiceFailure(error))
+            throw probing ? new RefusedProbe(error) : new Uncounted(error);
           const countsForClient = client !== undefined && this.clientFailed(client, startedAt);
           // A probe's failure always counts: testing the service is what it is for.
           if (probing) throw error;
@@ -175,13 +188,12 @@ export class CircuitBreaker {
       });
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw this.sharedOpen(operation);
-      if (error instanceof Uncounted) throw error.error;
+      if (error instanceof Uncounted || error instanceof RefusedProbe) throw error.error;
       throw error;
     }
     this.lastSuccessAt = Date.now();
     if (client !== undefined) this.clientSucceeded(client);
-    if (outcome instanceof Answered) throw outcome.error;
-    return outcome.value;
+    return value;
   }
 
   /** A client whose circuit is open: fail fast, or let its one probe through (not counted for everyone). */
@@ -205,7 +217,9 @@ export class CircuitBreaker {
         record.pauseMs = Math.min(record.pauseMs * 2, this.settings.maxHalfOpenAfterMs);
         record.openUntil = Date.now() + record.pauseMs;
       } else {
-        this.recovered(record);
+        // The service answered this client: its circuit closes (its share still bounds its failures).
+        record.failures = 0;
+        record.pauseMs = 0;
       }
       throw error;
     } finally {
@@ -229,26 +243,34 @@ export class CircuitBreaker {
   /**
    * Records a failure of one client's call; its circuit opens at the threshold.
    *
-   * @returns whether the failure still counts for everyone: it did, while the client had
-   *   fewer failures in a row than the threshold (concurrent calls included)
+   * @returns whether the failure still counts for everyone: it does while the
+   *   client has had fewer than the threshold counted in the current window
    */
   private clientFailed(client: string, startedAt: number): boolean {
+    const now = Date.now();
     const record = this.clients.get(client) ?? {
       failures: 0,
       openUntil: 0,
       pauseMs: 0,
       probing: false,
       lastSuccessAt: Number.NEGATIVE_INFINITY,
+      counted: 0,
+      countedSince: now,
     };
     // A success since it started, for this client or any other: the service was up after all.
     if (startedAt < Math.max(record.lastSuccessAt, this.lastSuccessAt)) return false;
-    const withinShare = record.failures < this.settings.clientFailures;
     record.failures++;
     if (record.failures === this.settings.clientFailures) {
       record.pauseMs = this.settings.halfOpenAfterMs;
-      record.openUntil = Date.now() + record.pauseMs;
+      record.openUntil = now + record.pauseMs;
       this.events.opened?.('client', secondsFrom(record.pauseMs));
     }
+    if (now - record.countedSince >= this.settings.windowMs) {
+      record.counted = 0;
+      record.countedSince = now;
+    }
+    const withinShare = record.counted < this.settings.clientFailures;
+    if (withinShare) record.counted++;
     this.clients.set(client, record);
     return withinShare;
   }

@@ -192,8 +192,11 @@ class PermissionSyncRun {
         return;
       } catch (error) {
         if (!(error instanceof AuthServiceNotFoundError)) throw error;
-        // 404: someone deleted it since we read it; it is missing now.
-        if (error.status === 404) return this.create(wanted, round + 1, undefined);
+        // A 404 is someone else's delete only if the permission is really gone: an
+        // auth-service without the optional PUT may answer 404 rather than 405.
+        if (error.status === 404 && !(await this.stillThere(current.id))) {
+          return this.create(wanted, round + 1, undefined);
+        }
         this.inPlaceUpdates = false;
       }
     }
@@ -209,6 +212,10 @@ class PermissionSyncRun {
         await this.deleteIfPresent(current.id);
         return this.create(wanted, round + 1, fields);
     }
+  }
+
+  private async stillThere(id: string): Promise<boolean> {
+    return (await this.store.permissions()).some((permission) => permission.id === id);
   }
 
   /** @param replacing - the changed fields when this create completes a replacement */

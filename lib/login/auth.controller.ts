@@ -18,7 +18,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
-import type { HttpRequestLike } from '../auth/http-request.js';
+import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
 import { AuthServiceUnavailableException, retriesLater } from '../auth/http-refusals.js';
 import { AuthApi, type CallerContext } from '../client/index.js';
 import { AuthToken, CurrentUser } from '../decorators/param.decorators.js';
@@ -140,12 +140,12 @@ export class AuthController {
     attempt: (on: CallerContext) => Promise<TokenSet>,
   ): Promise<TokenResponse> {
     const started = Date.now();
-    const client = clientKey(request.ip, this.settings.ipv6PrefixLength);
+    const client = clientKey(addressOf(request), this.settings.ipv6PrefixLength);
     let release: (() => void) | undefined;
     try {
       release = await this.limiter.assertAllowed(username, client);
       const tokens = await attempt({ caller: client });
-      this.refusalDelay.observe(Date.now() - started);
+      this.refusalDelay.observeSuccess(Date.now() - started);
       return toTokenResponse(tokens);
     } catch (caught) {
       const error =
@@ -157,8 +157,6 @@ export class AuthController {
         throw error;
       }
       if (!(error instanceof AuthServiceError)) throw error;
-      // An answer of the auth-service: how long it took is what refusals must not reveal.
-      this.refusalDelay.observe(Date.now() - started);
       await this.limiter.recordFailure(username, client);
       // Counted: the next attempt sees this failure, so it no longer holds a place.
       release?.();

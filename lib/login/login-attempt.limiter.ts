@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { TooManyRequestsException } from '../auth/http-refusals.js';
+import { KeyedSlots } from './keyed-slots.js';
 import type { FailedLoginLimit as FailedLoginLimitOptions } from '../module/apex-auth.options.js';
 
 /** One limit on failed logins, defaults applied. */
@@ -37,12 +38,15 @@ export class TooManyLoginAttemptsException extends TooManyRequestsException {
  *
  * A failure is only counted once the auth-service has answered, so attempts
  * that run at the same time would all pass the check before any of them is
- * counted: a burst of parallel guesses would escape the limit. Attempts in
- * flight are therefore capped (per process) at the limit itself.
+ * counted: a burst of parallel guesses would escape the limit. So no more
+ * attempts per key run at once (per process) than the limit allows failures:
+ * further ones for a username are refused, and further ones from an address
+ * wait their turn and are checked when it comes (many honest users behind one
+ * address are only delayed).
  */
 export class LoginAttemptLimiter {
   /** Attempts under way per key, in this process. */
-  private readonly inFlight = new Map<string, number>();
+  private readonly inFlight = new KeyedSlots();
 
   /** @param storage - absent only when both limits are off */
   constructor(
@@ -56,7 +60,7 @@ export class LoginAttemptLimiter {
    * @param client - the client's grouped address (`clientKey`)
    * @returns a function to call once the attempt is over (after `recordFailure` when it failed)
    * @throws TooManyLoginAttemptsException while the username or address is blocked, or
-   *   while as many attempts as its limit allows failures are already under way
+   *   when as many attempts as its limit allows failures are already waiting their turn
    */
   async assertAllowed(
     username: string | undefined,
@@ -65,22 +69,22 @@ export class LoginAttemptLimiter {
     const storage = this.storage;
     if (storage === undefined) return () => undefined;
     const keys = this.keys(username, client);
-    // Reserved before the first await, so that parallel attempts see each other.
-    if (keys.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit.maxFailures)) {
-      throw new TooManyLoginAttemptsException(1);
-    }
-    for (const [key] of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
-    let released = false;
+    const releases: (() => void)[] = [];
     const release = (): void => {
-      if (released) return;
-      released = true;
-      for (const [key] of keys) {
-        const left = (this.inFlight.get(key) ?? 1) - 1;
-        if (left > 0) this.inFlight.set(key, left);
-        else this.inFlight.delete(key);
-      }
+      for (const each of releases.splice(0)) each();
     };
     try {
+      // At most as many attempts at once as may fail. One username has no business logging in
+      // in parallel: the others are refused; one address may be many users: they wait their turn.
+      for (const [key, limit, kind] of keys) {
+        const slot = await this.inFlight.acquire(
+          key,
+          limit.maxFailures,
+          kind === 'username' ? 0 : limit.maxFailures,
+        );
+        if (slot === undefined) throw new TooManyLoginAttemptsException(1);
+        releases.push(slot);
+      }
       for (const [key, limit] of keys) {
         const marker = await storage.increment(
           `${key}:blocked`,
@@ -122,15 +126,15 @@ export class LoginAttemptLimiter {
   private keys(
     username: string | undefined,
     client: string | undefined,
-  ): [string, FailedLoginLimit][] {
-    const keys: [string, FailedLoginLimit][] = [];
+  ): [string, FailedLoginLimit, 'username' | 'address'][] {
+    const keys: [string, FailedLoginLimit, 'username' | 'address'][] = [];
     const { perUsername, perIp } = this.settings;
     const folded = typeof username === 'string' ? foldUsername(username) : '';
     if (perUsername && folded !== '') {
-      keys.push([`apex-auth:login:user:${hash(folded)}`, perUsername]);
+      keys.push([`apex-auth:login:user:${hash(folded)}`, perUsername, 'username']);
     }
     if (perIp && typeof client === 'string' && client !== '') {
-      keys.push([`apex-auth:login:ip:${client}`, perIp]);
+      keys.push([`apex-auth:login:ip:${client}`, perIp, 'address']);
     }
     return keys;
   }
@@ -139,12 +143,28 @@ export class LoginAttemptLimiter {
 /**
  * A username as an auth-service that normalises usernames may see it: NFKC
  * (fullwidth and compatibility forms become their plain letters), case-folded
- * (upper then lower case, so that `ß` and `SS` meet too), NFKC again, trimmed.
- * Variants an attacker could send to get a fresh counter share one.
+ * (upper then lower case, so that `ß` and `SS` meet too), and stripped of what
+ * Python's `str.strip()` strips (JavaScript's `trim()` keeps U+001C–U+001F and
+ * U+0085), over and over until nothing changes (`ẞ` folds to `ß` first, and
+ * only then to `ss`). Variants an attacker could send to get a fresh counter
+ * share one.
  */
 export function foldUsername(username: string): string {
-  return username.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
+  let folded = username;
+  for (let previous = ''; folded !== previous;) {
+    previous = folded;
+    folded = folded
+      .normalize('NFKC')
+      .toUpperCase()
+      .toLowerCase()
+      .normalize('NFKC')
+      .replace(STRIPPED_AT_ENDS, '');
+  }
+  return folded;
 }
+
+// eslint-disable-next-line no-control-regex -- these are the characters it strips
+const STRIPPED_AT_ENDS = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu;
 
 function hash(value: string): string {
   return createHash('sha256').update(value).digest('base64url');

@@ -11,6 +11,9 @@ import type { TokenSet } from '../client/auth-service.entities.js';
  * `client_secret` are accepted and ignored).
  */
 export class LoginDto {
+  // No username holds a control character; an auth-service may strip some (Python's strip()
+  // does U+001C–U+001F), which would give the same account a second failed-login counter.
+  @Matches(/^\P{Cc}*$/u, { message: 'username has characters a username cannot have' })
   @MaxLength(256)
   @IsString()
   @IsNotEmpty()

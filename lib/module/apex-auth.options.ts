@@ -224,14 +224,17 @@ export class LoginOptions {
 
   /**
    * A refused login is answered no sooner than this after it arrived, in ms
-   * (default 250), and no sooner than the slowest login the auth-service
-   * answered in the last 15 minutes, so that response times do not tell an
-   * unknown user from a wrong password.
+   * (default 250), and no sooner than nine in ten successful logins of the
+   * last 15 minutes took, so that response times do not tell an unknown user
+   * from a wrong password.
    */
   @Milliseconds({ max: MAX_FAILURE_DELAY_MS })
   minFailureMs?: number = 250;
 
-  /** The most a refusal is delayed by what was learned of the auth-service, in ms (default 2000). */
+  /**
+   * The most a refusal waits, in ms (default 1000, or `minFailureMs` when
+   * higher); also what it waits until five successful logins were seen.
+   */
   @Optional()
   @Milliseconds({ max: MAX_FAILURE_DELAY_MS })
   maxFailureMs?: number;

@@ -23,7 +23,7 @@ import {
 const MAX_NEGATIVE_TTL_MS = 5_000;
 const MAX_NEGATIVE_ENTRIES = 1_000;
 /** The delay of refusals learned from the auth-service is capped here, unless the floor is higher. */
-const DEFAULT_MAX_FAILURE_MS = 2_000;
+const DEFAULT_MAX_FAILURE_MS = 1_000;
 
 /** What the module runs with: its options checked once, defaults applied, keys imported. */
 export interface ApexAuthSettings<T extends object = object> {

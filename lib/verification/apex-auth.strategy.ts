@@ -2,7 +2,7 @@ import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nest
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { bearerTokenOf, type BearerCredential } from '../auth/bearer-token.js';
-import type { HttpRequestLike } from '../auth/http-request.js';
+import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
 import {
   AuthServiceUnavailableException,
   TooManyRequestsException,
@@ -93,7 +93,7 @@ export class ApexAuthStrategy
     credential: BearerCredential,
   ): Promise<AuthenticatedUser<object>> {
     try {
-      return await this.verifier.verify(credential, { clientAddress: request.ip });
+      return await this.verifier.verify(credential, { clientAddress: addressOf(request) });
     } catch (error) {
       if (error instanceof AuthServiceError) throw new AuthServiceUnavailableException(error);
       if (error instanceof TooManyTokenLookupsError) {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { KeyedSlots, type ReleaseSlot } from '../login/keyed-slots.js';
 
 /** How many new tokens of one client address the auth-service may refuse. */
 export interface LookupLimit {
@@ -6,6 +7,9 @@ export interface LookupLimit {
   maxRefusedTokens: number;
   windowMs: number;
 }
+
+/** How many lookups of one address may wait their turn, per one that may run. */
+const WAITING_PER_RUNNING = 4;
 
 /** Client addresses tracked at most: a flood of new addresses cannot grow memory past this. */
 const MAX_CLIENTS = 100_000;
@@ -20,47 +24,65 @@ export class TooManyTokenLookupsError extends Error {
 
 /**
  * Bounds the upstream lookups that tokens the module has not seen cost, per
- * client address (fixed windows), so that one caller sending made-up tokens
- * cannot exhaust the auth-service. Each lookup holds a unit of the budget while
- * it runs (so a burst in parallel is bounded too); a token that turns out
- * valid gives it back, and so does a lookup the auth-service failed to answer
- * (the circuit breaker's business, not the caller's). What is spent for good
- * are the tokens the auth-service refused.
+ * client address, so that one caller sending made-up tokens cannot exhaust the
+ * auth-service. Tokens the auth-service refused are counted per fixed window;
+ * once the budget is spent, the address's new tokens are refused without a
+ * lookup. Valid tokens cost nothing. And no more lookups of one address run at
+ * once than the budget: the next ones wait their turn (many honest users
+ * behind one address are only delayed), up to four times as many; past that
+ * they are refused, so that a burst in parallel is bounded too.
  */
 export class LookupBudget {
-  private readonly windows: LRUCache<string, { used: number; endsAt: number }>;
+  private readonly refused: LRUCache<string, { count: number; endsAt: number }>;
+  private readonly running = new KeyedSlots();
 
   constructor(
     private readonly limit: LookupLimit,
     private readonly now: () => number = Date.now,
   ) {
-    this.windows = new LRUCache({ max: MAX_CLIENTS });
+    this.refused = new LRUCache({ max: MAX_CLIENTS });
   }
 
   /**
-   * Holds one unit of a client's budget for a lookup.
+   * Admits one lookup of a client: at once, or when its turn comes.
    *
-   * @returns the refusal when the client's budget for the window is already spent
+   * @returns the release of its slot, or the refusal when the client's budget is spent
    */
-  hold(client: string | undefined): TooManyTokenLookupsError | undefined {
-    if (client === undefined) return undefined;
-    const now = this.now();
-    let window = this.windows.get(client);
-    if (window === undefined || window.endsAt <= now) {
-      window = { used: 0, endsAt: now + this.limit.windowMs };
-      this.windows.set(client, window);
-    }
-    if (window.used >= this.limit.maxRefusedTokens) {
-      return new TooManyTokenLookupsError(Math.max(1, Math.ceil((window.endsAt - now) / 1000)));
-    }
-    window.used++;
-    return undefined;
+  async enter(client: string | undefined): Promise<ReleaseSlot | TooManyTokenLookupsError> {
+    if (client === undefined) return () => undefined;
+    const spent = this.spentFor(client);
+    if (spent !== undefined) return spent;
+    const limit = this.limit.maxRefusedTokens;
+    const release = await this.running.acquire(client, limit, limit * WAITING_PER_RUNNING);
+    if (release === undefined) return new TooManyTokenLookupsError(1);
+    // Others' lookups may have spent it while this one waited.
+    const spentMeanwhile = this.spentFor(client);
+    if (spentMeanwhile !== undefined) release();
+    return spentMeanwhile ?? release;
   }
 
-  /** Gives a held unit back: the token was valid, or the auth-service could not say. */
-  release(client: string | undefined): void {
+  /** Counts a token of the client that the auth-service refused. */
+  spend(client: string | undefined): void {
     if (client === undefined) return;
-    const window = this.windows.get(client);
-    if (window !== undefined && window.endsAt > this.now() && window.used > 0) window.used--;
+    const now = this.now();
+    const window = this.refused.get(client);
+    if (window === undefined || window.endsAt <= now) {
+      this.refused.set(client, { count: 1, endsAt: now + this.limit.windowMs });
+    } else {
+      window.count++;
+    }
+  }
+
+  private spentFor(client: string): TooManyTokenLookupsError | undefined {
+    const now = this.now();
+    const window = this.refused.get(client);
+    if (
+      window === undefined ||
+      window.endsAt <= now ||
+      window.count < this.limit.maxRefusedTokens
+    ) {
+      return undefined;
+    }
+    return new TooManyTokenLookupsError(Math.max(1, Math.ceil((window.endsAt - now) / 1000)));
   }
 }

@@ -36,7 +36,8 @@ export class SignatureCheck {
    */
   async verify(token: string, header: JwtHeader): Promise<void> {
     if (!this.keys.algorithms.includes(header.alg as JwtAlgorithm)) {
-      throw new AuthenticationFailure('invalid token', `algorithm ${header.alg} not allowed`);
+      // Not the token's own `alg` text: it is the caller's, and would end up in a log line.
+      throw new AuthenticationFailure('invalid token', 'algorithm not allowed');
     }
     const key = await this.keys.keyFor(header);
     const options = {

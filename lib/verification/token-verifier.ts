@@ -3,7 +3,7 @@ import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/
 import { BearerCredential } from '../auth/bearer-token.js';
 import { AuthenticationFailure } from './authentication-failure.js';
 import { clientKey } from './client-address.js';
-import { LookupBudget, type LookupLimit } from './lookup-budget.js';
+import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
 import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
 import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
@@ -134,24 +134,27 @@ export class TokenVerifier<T extends object = object> {
     }
     // A token seen before (its entry went stale) is no new token: it costs the budget nothing.
     const budget = stale === undefined ? this.budget : undefined;
-    const refusal = budget?.hold(client);
-    if (refusal !== undefined) throw refusal;
+    const admitted = await budget?.enter(client);
+    if (admitted instanceof TooManyTokenLookupsError) throw admitted;
     let user: AuthenticatedUser<T>;
     try {
-      user = await this.parts.lookup.lookUp(token, client);
+      // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
+      // junk opened it), its failures must not look like an outage that serves the token stale.
+      user = await this.parts.lookup.lookUp(token, stale === undefined ? client : undefined);
     } catch (error) {
       if (error instanceof AuthenticationFailure) {
-        // Only a refused token spends the budget for good.
+        // Only a refused token spends the budget.
+        budget?.spend(client);
         this.parts.cache?.users.delete(key);
         this.parts.cache?.refused.add(key, this.parts.cache.settings.negativeTtlMs);
         throw error;
       }
-      budget?.release(client);
       const served = this.serveStale(error, stale);
       if (served !== undefined) return served;
       throw error;
+    } finally {
+      admitted?.();
     }
-    budget?.release(client);
     this.servingStale = false;
     this.remember(key, user, expiresAt);
     return user;

@@ -76,15 +76,32 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
-  it('counts a 4xx answer as the service being up', async () => {
+  it('counts a refusal (4xx) for nothing: it neither keeps the rate down nor opens the circuit', async () => {
     const { breaker, run } = breakerUnderTest();
-    // Four failures out of twelve calls: were refusals not counted as answers, 4 of 4 failed.
-    for (let i = 0; i < 4; i++) {
-      await outcome(run(down));
-      await expect(run(refused)).rejects.toBeInstanceOf(AuthServiceNotFoundError);
+    // Refusals alone, however many: nothing failed.
+    for (let i = 0; i < 20; i++) {
       await expect(run(refused)).rejects.toBeInstanceOf(AuthServiceNotFoundError);
     }
     expect(breaker.state).toBe('closed');
+    // A caller's junk that an ailing service still refuses at once does not hide its failures.
+    for (let i = 0; i < 4; i++) {
+      await expect(run(refused)).rejects.toBeInstanceOf(AuthServiceNotFoundError);
+      await expect(run(refused)).rejects.toBeInstanceOf(AuthServiceNotFoundError);
+      await outcome(run(down));
+    }
+    expect(breaker.state).toBe('open');
+  });
+
+  it('is not closed by a probe answered with a refusal: only a success closes it', async () => {
+    const { breaker, run, events } = breakerUnderTest();
+    for (let i = 0; i < 4; i++) await outcome(run(down));
+    vi.setSystemTime(Date.now() + 1_000);
+    await expect(run(refused)).rejects.toBeInstanceOf(AuthServiceNotFoundError);
+    expect(breaker.state).toBe('open');
+    vi.setSystemTime(Date.now() + 2_000);
+    await run(up);
+    expect(breaker.state).toBe('closed');
+    expect(events).toEqual(['opened all 1', 'opened all 2', 'closed']);
   });
 
   it('probes once after the pause, without retry; others fail fast meanwhile instead of queueing', async () => {
@@ -172,6 +189,21 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
     await expect(run(up, 'attacker')).rejects.toMatchObject({ reason: 'circuit-open' });
     await expect(run(up, 'someone-else')).resolves.toBe('ok');
+  });
+
+  it("counts at most a client's share of its failures per window, whatever it interleaves", async () => {
+    const { breaker, run } = breakerUnderTest({ minimumCalls: 1 });
+    // Its own successes in between start its count in a row over, but not its share.
+    for (let round = 0; round < 10; round++) {
+      await run(up, 'attacker');
+      await run(up, 'attacker');
+      for (let i = 0; i < 2; i++) await outcome(run(down, 'attacker'));
+    }
+    // 20 failures, 20 successes: all counted, the rate would be 0.5; counted, 3 of 23.
+    expect(breaker.state).toBe('closed');
+    vi.setSystemTime(Date.now() + 10_000);
+    for (let i = 0; i < 4; i++) await outcome(run(down, 'attacker'));
+    expect(breaker.state).toBe('closed');
   });
 
   it('opens for everyone when failures come from many clients', async () => {

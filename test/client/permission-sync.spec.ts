@@ -12,6 +12,7 @@ import {
   rejectionOf,
   startEmulator,
 } from './client-fixtures.js';
+import { startProxy } from '../fixtures/proxy.js';
 
 const SCHEMA = PermissionSchema.from(ShopPermissions).definitions;
 const NAMES = SCHEMA.map((definition) => definition.name);
@@ -170,6 +171,29 @@ describe.each([
       region: 'us',
       maxItems: 3,
     });
+  });
+
+  it('takes a 404 to the PUT of a permission that is still there for "no in-place update", and keeps it', async () => {
+    await sync(withoutUpdate);
+    const before = withoutUpdate.permissionsOf(SERVICE);
+    withoutUpdate.resetCounters();
+    // An auth-service without the optional PUT that answers 404 rather than 405.
+    const double = await startProxy(withoutUpdate.url, {
+      intercept: (request) =>
+        request.method === 'PUT' ? { status: 404, body: '{"detail":"Not Found"}' } : undefined,
+    });
+    try {
+      const admin = await plainClient(double).asAdmin();
+      const result = await admin.updatePermissions(relabelled());
+      expect(result).toMatchObject({ outdated: ['region', 'maxItems'], created: [], replaced: [] });
+      expect(withoutUpdate.requestCounts()).toMatchObject({
+        createPermission: 0,
+        deletePermission: 0,
+      });
+      expect(withoutUpdate.permissionsOf(SERVICE)).toEqual(before);
+    } finally {
+      await double.stop();
+    }
   });
 
   it("'recreate' deletes and creates changed permissions without an in-place update, dropping users' values", async () => {

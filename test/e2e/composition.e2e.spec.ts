@@ -27,6 +27,8 @@ const expectations: [string, Partial<Record<Caller, number>>][] = [
   ['/derived', { editor: 200, admin: 200, auditor: 403, viewer: 403 }],
   ['/derived/inherited', { admin: 200, editor: 403, auditor: 403 }],
   ['/derived/overridden', { admin: 200, editor: 403 }],
+  // Overridden and wrapped by a decorator that renames the function.
+  ['/accounts/purge', { viewer: 403, admin: 403, root: 200, anonymous: 401 }],
   // A requirement wins over a wider @Public().
   ['/open', { anonymous: 200, viewer: 200 }],
   ['/open/danger', { anonymous: 401, viewer: 403, admin: 403, root: 200 }],

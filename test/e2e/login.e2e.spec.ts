@@ -298,6 +298,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
           perIp: false,
         },
         minFailureMs: 0,
+        maxFailureMs: 0,
       },
     });
     const attempt = (username: string, password: string) =>
@@ -325,6 +326,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
           perIp: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 },
         },
         minFailureMs: 0,
+        maxFailureMs: 0,
       },
     });
     for (const username of ['viewer', 'editor', 'nobody']) {

@@ -33,7 +33,7 @@ describe.each(PLATFORMS)('circuit breaker on %s', (platform) => {
           halfOpenAfterMs: PAUSE_MS,
           maxHalfOpenAfterMs: PAUSE_MS,
         },
-        login: { minFailureMs: 0 },
+        login: { minFailureMs: 0, maxFailureMs: 0 },
         ...overrides,
       });
     /** A new token of `user`, sent from the loopback address `from`. */
@@ -128,7 +128,7 @@ describe.each(PLATFORMS)('circuit breaker on %s', (platform) => {
     });
 
     it('is not opened by refusals: they show the auth-service is up', async () => {
-      const app = await start({ login: { minFailureMs: 0, limits: false } });
+      const app = await start({ login: { minFailureMs: 0, maxFailureMs: 0, limits: false } });
       for (let i = 0; i < 6; i++) {
         const revoked = emulator.issueToken('editor');
         emulator.revokeToken(revoked);

@@ -81,7 +81,7 @@ describe.each(PLATFORMS)('what operators see on %s', (platform) => {
       [`${segment({ alg: 'none' })}.${segment(goodClaims('editor'))}.c2ln`, 'alg none'],
       [
         craftToken({ alg: 'HS512' }, goodClaims('editor'), emulator.hmacSecret!, 512),
-        'algorithm HS512 not allowed',
+        'algorithm not allowed',
       ],
     ];
     for (const [token] of refusals) expect((await products(app, token)).status).toBe(401);

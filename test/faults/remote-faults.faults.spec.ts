@@ -31,7 +31,7 @@ describe.each(PLATFORMS)('remote verification against a failing auth-service on 
         timeoutMs: 300,
         // Each fault on its own; the breaker has a suite of its own.
         circuitBreaker: false,
-        login: { limits: false, minFailureMs: 0 },
+        login: { limits: false, minFailureMs: 0, maxFailureMs: 0 },
       }),
     },
     (shop) => ({ emulator, app } = shop),

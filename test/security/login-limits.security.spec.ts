@@ -9,12 +9,16 @@ import { useShopEmulator } from '../fixtures/shop-suite.js';
 import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 
 const minute = 60_000;
+// eslint-disable-next-line no-control-regex -- what Python's str.strip() strips at the ends
+const PYTHON_STRIP = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/g;
 const perUsername = (maxFailures: number): ApexAuthModuleOptions['login'] => ({
   minFailureMs: 0,
+  maxFailureMs: 0,
   limits: { perUsername: { maxFailures, windowMs: minute, blockMs: minute }, perIp: false },
 });
 const perAddress = (maxFailures: number): ApexAuthModuleOptions['login'] => ({
   minFailureMs: 0,
+  maxFailureMs: 0,
   limits: { perUsername: false, perIp: { maxFailures, windowMs: minute, blockMs: minute } },
 });
 
@@ -36,13 +40,14 @@ describe.each(PLATFORMS)('login limits that cannot be sidestepped, on %s', (plat
       headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
     });
   beforeAll(async () => {
-    // An auth-service that matches usernames after NFKC and case folding, as many do.
+    // An auth-service that matches usernames as a Python one would: NFKC, casefold(), strip().
     normalising = await startProxy(emulator.url, {
       intercept: (request) => {
         if (request.method === 'POST' && request.path === '/auth/login') {
           const form = new URLSearchParams(request.body);
           const username = form.get('username') ?? '';
-          form.set('username', username.normalize('NFKC').toLowerCase().trim());
+          const casefolded = username.normalize('NFKC').toLowerCase().replace(/ß/g, 'ss');
+          form.set('username', casefolded.replace(PYTHON_STRIP, ''));
           request.body = form.toString();
         }
         return undefined;
@@ -68,6 +73,22 @@ describe.each(PLATFORMS)('login limits that cannot be sidestepped, on %s', (plat
     expect(emulator.requestCount('login')).toBe(4);
   });
 
+  it('ß and ẞ fold like ss; usernames with control characters are refused before they count', async () => {
+    emulator.addUser({ username: 'strasse', password: 'strasse-password-8' });
+    const app = await start({ baseUrl: normalising.url, login: perUsername(2) });
+    expect((await login(app, 'straße', 'wrong')).status).toBe(401);
+    expect((await login(app, 'STRASSE', 'wrong')).status).toBe(401);
+    for (const spelling of ['STRAẞE', 'strasse', 'Straße']) {
+      const blocked = await login(app, spelling, 'strasse-password-8');
+      expect(blocked.status, `${spelling}: ${show(blocked)}`).toBe(429);
+    }
+    for (const control of ['\u001c', '\u001f', '\u0085', '\u0000', '\n']) {
+      const refused = await login(app, `strasse${control}`, 'strasse-password-8');
+      expect(refused.status, JSON.stringify(control)).toBe(400);
+      expect(refused.body.message).toEqual(['username has characters a username cannot have']);
+    }
+  });
+
   it('counts IPv6 addresses per /64, and IPv4-mapped addresses as IPv4', async () => {
     const app = await start({ login: perAddress(2) }, true);
     expect((await login(app, 'viewer', 'wrong', '2001:db8:1:2::1')).status).toBe(401);
@@ -86,6 +107,20 @@ describe.each(PLATFORMS)('login limits that cannot be sidestepped, on %s', (plat
     }
   });
 
+  it('many honest users behind one address log in at once: the ones past the limit wait, none is refused', async () => {
+    const app = await start({ login: perAddress(3) });
+    emulator.setLatency({ login: 150 });
+    try {
+      const users = ['viewer', 'editor', 'admin', 'root', 'outsider', 'auditor'] as const;
+      const answers = await Promise.all(
+        users.map((username) => login(app, username, PASSWORDS[username])),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(users.length).fill(200));
+    } finally {
+      emulator.setLatency(0);
+    }
+  });
+
   it('takes another IPv6 prefix when told', async () => {
     const app = await start({ login: perAddress(1), ipv6PrefixLength: 48 }, true);
     expect((await login(app, 'viewer', 'wrong', '2001:db8:7:1::1')).status).toBe(401);
@@ -98,6 +133,7 @@ describe.each(PLATFORMS)('login limits that cannot be sidestepped, on %s', (plat
     const app = await start({
       login: {
         minFailureMs: 0,
+        maxFailureMs: 0,
         limits: {
           perUsername: { maxFailures: 2, windowMs: minute, blockMs: minute },
           perIp: false,

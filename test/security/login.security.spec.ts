@@ -57,7 +57,10 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
     beforeAll(async () => {
       // Each fault on its own: the breaker, opened by a run of them, has its own suite.
       // No response-time floor here (its own test is below): only what the answers say.
-      app = await start({ login: { limits: false, minFailureMs: 0 }, circuitBreaker: false });
+      app = await start({
+        login: { limits: false, minFailureMs: 0, maxFailureMs: 0 },
+        circuitBreaker: false,
+      });
     });
 
     it('wrong password, unknown user and any upstream refusal: same status, body and headers', async () => {
@@ -206,6 +209,7 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
   describe('failed-login limit per username', () => {
     const perUsername: ApexAuthModuleOptions['login'] = {
       minFailureMs: 0,
+      maxFailureMs: 0,
       limits: {
         perUsername: { maxFailures: 3, windowMs: minute, blockMs: minute },
         perIp: false,
@@ -287,6 +291,7 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
       app = await start({
         login: {
           minFailureMs: 0,
+          maxFailureMs: 0,
           limits: {
             perUsername: false,
             perIp: { maxFailures: 4, windowMs: minute, blockMs: minute },
@@ -335,6 +340,7 @@ describe.each(PLATFORMS)('login routes under attack on %s', (platform) => {
       app = await start({
         login: {
           minFailureMs: 0,
+          maxFailureMs: 0,
           limits: { perUsername: { maxFailures: 2, windowMs: minute, blockMs: minute }, storage },
         },
       });
@@ -359,6 +365,7 @@ describe('failed-login limit per address behind a trusted proxy (express)', () =
         syncPermissions: false,
         login: {
           minFailureMs: 0,
+          maxFailureMs: 0,
           limits: {
             perUsername: false,
             perIp: { maxFailures: 2, windowMs: minute, blockMs: minute },

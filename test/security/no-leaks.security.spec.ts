@@ -179,6 +179,7 @@ describe.each(PLATFORMS)('the leak sweep on %s', (platform) => {
         circuitBreaker: false,
         login: {
           minFailureMs: 0,
+          maxFailureMs: 0,
           limits: { perUsername: { maxFailures: 3, windowMs: 60_000, blockMs: 60_000 } },
         },
       }),

@@ -9,7 +9,7 @@ import { PASSWORDS } from '../fixtures/seed.js';
 import { useShopEmulator } from '../fixtures/shop-suite.js';
 import { PLATFORMS, type RunningApp } from '../fixtures/start-app.js';
 import { MODES } from '../fixtures/verification-modes.js';
-import { goodClaims, segment, upstreamCalls } from './fixtures/security.js';
+import { goodClaims, segment, sleep, upstreamCalls } from './fixtures/security.js';
 
 const ATTACKER = '127.0.0.66';
 const bearerOf = (request: InterceptedRequest): string =>
@@ -54,7 +54,7 @@ describe.each(PLATFORMS)('one caller against everyone on %s', (platform) => {
         baseUrl: double.url,
         syncPermissions: false,
         jwt: mode.jwt(emulator),
-        login: { minFailureMs: 0 },
+        login: { minFailureMs: 0, maxFailureMs: 0 },
         ...options,
       });
     beforeAll(async () => {
@@ -167,5 +167,97 @@ describe.each(PLATFORMS)('one caller against everyone on %s', (platform) => {
       // Another address has a budget of its own.
       expect((await products(emulator.issueToken('admin'), '127.0.0.81')).status).toBe(200);
     });
+
+    it('many honest users behind one address get their new tokens, however many at once', async () => {
+      const office = await start({ lookupLimit: { maxRefusedTokens: 5, windowMs: 60_000 } });
+      emulator.setLatency({ user: 200 });
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, () =>
+            call(`${office.url}/products`, {
+              token: emulator.issueToken('editor'),
+              from: '127.0.0.95',
+            }),
+          ),
+        );
+        // Five at a time went to the auth-service; the rest waited their turn, and none was refused.
+        expect(answers.map((answer) => answer.status)).toEqual(Array(12).fill(200));
+      } finally {
+        emulator.setLatency(0);
+      }
+    });
+
+    it('a caller who opened its own circuit cannot keep a revoked token alive with it', async () => {
+      const graced = await start({ cache: { ttlMs: 200, staleIfErrorMs: 60_000 } });
+      const from = '127.0.0.90';
+      const token = emulator.issueToken('viewer');
+      expect((await call(`${graced.url}/products`, { token, from })).status).toBe(200);
+      emulator.revokeToken(token);
+      await sleep(300);
+      // Its own forged tokens open the circuit of its address...
+      for (let i = 0; i < 3; i++) {
+        await call(`${graced.url}/products`, { token: forged(100 + i), from });
+      }
+      // ...which must not count as the auth-service being down for its old token.
+      for (let i = 0; i < 3; i++) {
+        const answer = await call(`${graced.url}/products`, { token, from });
+        expect(answer.status, show(answer)).toBe(401);
+      }
+    });
+  });
+});
+
+describe.each(PLATFORMS)('a partial outage against one caller on %s', (platform) => {
+  let emulator: AuthServiceEmulator;
+  let double: LoopbackServer;
+  let reachedHanging = 0;
+  const startShopApp = useShopEmulator(platform, {}, (started) => (emulator = started));
+  beforeAll(async () => {
+    // Its database is gone: a valid token's lookup hangs; a bad signature is refused at once.
+    double = await startProxy(emulator.url, {
+      intercept: async (request) => {
+        if (request.method !== 'GET' || request.path !== '/auth/user') return undefined;
+        if (crashingOnJunk(emulator.hmacSecret!)(request) !== undefined) {
+          return { status: 401, body: '{"detail":"Could not validate credentials"}' };
+        }
+        reachedHanging++;
+        return new Promise<never>(() => undefined);
+      },
+    });
+  });
+  afterAll(() => double.stop());
+
+  it("one caller's junk, refused at once, does not keep the circuit closed for the others", async () => {
+    const app = await startShopApp({
+      baseUrl: double.url,
+      syncPermissions: false,
+      timeoutMs: 400,
+      circuitBreaker: { minimumCalls: 4 },
+    });
+    const junk = (i: number): string =>
+      `${segment({ alg: 'HS256', typ: 'JWT', kid: emulator.keyId })}.${segment(
+        goodClaims('root', { jti: `junk-${i}` }),
+      )}.${Buffer.from(`junk-${i}`).toString('base64url')}`;
+    let attacking = true;
+    const attacker = (async () => {
+      for (let i = 0; attacking; i++) {
+        await call(`${app.url}/products`, { token: junk(i), from: ATTACKER });
+        await sleep(50);
+      }
+    })();
+    try {
+      for (let i = 0; i < 12; i++) {
+        const answer = await call(`${app.url}/products`, {
+          token: emulator.issueToken('editor'),
+          from: `127.0.0.${120 + i}`,
+        });
+        expect(answer.status, show(answer)).toBe(503);
+      }
+    } finally {
+      attacking = false;
+      await attacker;
+    }
+    // The first few waited out their timeout; then the circuit opened and the rest failed fast.
+    expect(reachedHanging).toBeLessThanOrEqual(7);
   });
 });

@@ -33,6 +33,20 @@ describe('foldUsername', () => {
     const variants = ['Sam', ' sam ', 'ｓａｍ', 'ＳＡＭ', '\u3000sam', 'SAM\t'];
     expect(new Set(variants.map(foldUsername))).toEqual(new Set(['sam']));
     expect(foldUsername('straße')).toBe(foldUsername('STRASSE'));
+    // ẞ folds to ß first, and only then to ss: folded until nothing changes.
+    expect(foldUsername('STRAẞE')).toBe(foldUsername('strasse'));
+    // What Python's strip() strips and JavaScript's trim() keeps.
+    for (const end of [
+      '\u001c',
+      '\u001d',
+      '\u001e',
+      '\u001f',
+      '\u0085',
+      '\u001c\u001c',
+      ' \u0085 ',
+    ]) {
+      expect(foldUsername(`editor${end}`), JSON.stringify(end)).toBe('editor');
+    }
   });
 
   it('keeps different names apart', () => {

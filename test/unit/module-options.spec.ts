@@ -52,7 +52,7 @@ describe('apexAuthSettings', () => {
       maxHalfOpenAfterMs: 5_000,
     });
     expect(resolved.login.minFailureMs).toBe(250);
-    expect(resolved.login.maxFailureMs).toBe(2_000);
+    expect(resolved.login.maxFailureMs).toBe(1_000);
     expect(resolved.login.limits).toMatchObject({
       perUsername: { maxFailures: 5, windowMs: 900_000, blockMs: 900_000 },
       perIp: { maxFailures: 20, windowMs: 900_000, blockMs: 900_000 },
@@ -103,8 +103,9 @@ describe('apexAuthSettings', () => {
     expect(resolve({ login: { limits: false, minFailureMs: 0 } }).login).toEqual({
       limits: false,
       minFailureMs: 0,
-      maxFailureMs: 2_000,
+      maxFailureMs: 1_000,
     });
+    expect(resolve({ login: { minFailureMs: 3_000 } }).login.maxFailureMs).toBe(3_000);
   });
 
   it('refuses bad values, naming the option', () => {

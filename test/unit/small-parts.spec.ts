@@ -5,50 +5,63 @@ import { KeyMismatchWatch } from '../../lib/verification/key-mismatch.watch.js';
 import { RefusalDelay } from '../../lib/login/refusal-delay.js';
 
 describe('RefusalDelay', () => {
-  it('waits the floor until it learns, then the slowest answer of the last 15 minutes, capped', () => {
+  it('waits the cap until it has seen five successes, then as long as nine in ten of them took', () => {
     let now = 0;
     const delay = new RefusalDelay(250, 2_000, () => now);
-    expect(delay.boundMs).toBe(250);
-    delay.observe(40);
-    expect(delay.boundMs).toBe(250);
-    delay.observe(452.3);
-    expect(delay.boundMs).toBe(453);
-    delay.observe(10);
-    expect(delay.boundMs).toBe(453);
-    delay.observe(9_000);
     expect(delay.boundMs).toBe(2_000);
+    for (const ms of [440, 450, 452.3, 430]) delay.observeSuccess(ms);
+    expect(delay.boundMs).toBe(2_000);
+    delay.observeSuccess(445);
+    expect(delay.boundMs).toBe(450);
+    for (const ms of [10, 20, 30, 40, 50]) delay.observeSuccess(ms);
+    expect(delay.boundMs).toBe(450);
+    delay.observeSuccess(9_000);
+    expect(delay.boundMs).toBe(453);
     now = 16 * 60_000;
-    expect(delay.boundMs).toBe(250);
+    expect(delay.boundMs).toBe(2_000);
   });
 
-  it('cannot be talked down by a flood of fast refusals', () => {
-    let now = 0;
-    const delay = new RefusalDelay(0, 5_000, () => now);
-    delay.observe(450);
-    for (let i = 0; i < 10_000; i++) {
-      now += 50;
-      delay.observe(1);
-    }
-    // 500 s later: the slow answer is still within the window.
-    expect(delay.boundMs).toBe(450);
+  it('keeps to the floor when successes are fast, and is not moved by an outlier', () => {
+    const delay = new RefusalDelay(250, 1_000, () => 0);
+    for (let i = 0; i < 20; i++) delay.observeSuccess(30);
+    expect(delay.boundMs).toBe(250);
+    delay.observeSuccess(5_000);
+    expect(delay.boundMs).toBe(250);
   });
 });
 
 describe('LookupBudget', () => {
-  it('bounds what is held at once and what is spent per window; valid tokens give their unit back', () => {
+  it('refuses a client whose refused tokens spent the budget of the window; valid ones cost nothing', async () => {
     let now = 0;
     const budget = new LookupBudget({ maxRefusedTokens: 2, windowMs: 1_000 }, () => now);
-    expect(budget.hold('a')).toBeUndefined();
-    expect(budget.hold('a')).toBeUndefined();
-    const refusal = budget.hold('a');
-    expect(refusal?.retryAfterSeconds).toBe(1);
-    expect(budget.hold('b')).toBeUndefined();
-    budget.release('a');
-    expect(budget.hold('a')).toBeUndefined();
-    expect(budget.hold('a')).toBeDefined();
+    for (let i = 0; i < 10; i++) {
+      const release = await budget.enter('a');
+      expect(typeof release).toBe('function');
+      (release as () => void)();
+    }
+    budget.spend('a');
+    budget.spend('a');
+    const refusal = await budget.enter('a');
+    expect(refusal).toMatchObject({ retryAfterSeconds: 1 });
+    expect(typeof (await budget.enter('b'))).toBe('function');
     now = 1_000;
-    expect(budget.hold('a')).toBeUndefined();
-    expect(budget.hold(undefined)).toBeUndefined();
+    expect(typeof (await budget.enter('a'))).toBe('function');
+    expect(typeof (await budget.enter(undefined))).toBe('function');
+  });
+
+  it('lets as many run at once as the budget, queues the next ones, and refuses past the queue', async () => {
+    const budget = new LookupBudget({ maxRefusedTokens: 2, windowMs: 60_000 }, () => 0);
+    const running = [await budget.enter('a'), await budget.enter('a')] as (() => void)[];
+    let third: unknown;
+    const waiting = budget.enter('a').then((admitted) => (third = admitted));
+    // Eight may wait (four per one that may run), the ninth is refused.
+    for (let i = 0; i < 7; i++) void budget.enter('a');
+    expect(await budget.enter('a')).toMatchObject({ retryAfterSeconds: 1 });
+    await Promise.resolve();
+    expect(third).toBeUndefined();
+    running[0]();
+    await waiting;
+    expect(typeof third).toBe('function');
   });
 });
 
