@@ -9,8 +9,7 @@ import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './a
 import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
 import { authApiSettings, isAuthApiSettings, type AuthApiSettings } from './auth-api.settings.js';
-import { AuthServiceHttp, type CircuitGroup } from './auth-service.http.js';
-import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
+import { AuthServiceHttp, circuitsFor } from './auth-service.http.js';
 import { UpstreamFailureLog } from './upstream-failure-log.js';
 import { decodeTokenSet } from './auth-service.wire.js';
 import { checkString, checkToken } from './client-arguments.js';
@@ -59,7 +58,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
       checked.baseUrl,
       checked.timeoutMs,
       log,
-      checked.circuitBreaker === false ? undefined : circuits(checked.circuitBreaker, log),
+      checked.circuitBreaker === false ? undefined : circuitsFor(checked.circuitBreaker, log),
     );
     this.#context = {
       http: this.#http,
@@ -189,23 +188,4 @@ export class AuthApi<T extends object = ServiceMetadata> {
 export interface CallerContext {
   /** An identifier of the end caller, such as its address (the module passes it grouped per IPv6 /64). */
   caller?: string;
-}
-
-/** One circuit per group: logins, token lookups, everything else. */
-function circuits(
-  settings: CircuitBreakerSettings,
-  log: UpstreamFailureLog,
-): Record<CircuitGroup, CircuitBreaker> {
-  const circuit = (group: CircuitGroup): CircuitBreaker =>
-    new CircuitBreaker(settings, {
-      opened: (scope, retryAfterSeconds) =>
-        log.warn(
-          `circuit ${group} ${scope}`,
-          scope === 'all'
-            ? `circuit of ${group} calls opened: failing fast for ${retryAfterSeconds} s, then probing`
-            : `circuit of ${group} calls opened for one client address whose calls keep failing`,
-        ),
-      closed: () => log.warn(`circuit ${group} closed`, `circuit of ${group} calls closed again`),
-    });
-  return { login: circuit('login'), lookup: circuit('lookup'), other: circuit('other') };
 }

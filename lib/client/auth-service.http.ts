@@ -1,6 +1,15 @@
 import type { HttpService } from '@nestjs/axios';
 import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import { isAxiosError } from 'axios';
+import {
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
 import { firstValueFrom } from 'rxjs';
 import {
   AuthServiceError,
@@ -8,7 +17,7 @@ import {
   AuthServiceUnavailableError,
 } from '../errors/index.js';
 import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import type { UpstreamFailureLog } from './upstream-failure-log.js';
 
 /** One request of the contract, and how its answer is read. */
@@ -54,8 +63,8 @@ const GROUP_OF_OPERATION: Readonly<Record<string, CircuitGroup>> = {
 
 /** Below this, a retry could not get an answer in time: fail with the first error instead. */
 const MIN_RETRY_BUDGET_MS = 100;
-const RETRY_DELAY_MIN_MS = 50;
-const RETRY_DELAY_SPREAD_MS = 100;
+/** The pause before the retry: around 100 ms, jittered (cockatiel's decorrelated jitter). */
+const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 100, maxDelay: 150 });
 /** The contract's answers are small; a runaway body is refused rather than buffered. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
@@ -107,25 +116,41 @@ export class AuthServiceHttp {
     }
   }
 
+  /**
+   * The operation within its time budget (cockatiel's timeout, which aborts the
+   * request at the deadline), a GET retried once (cockatiel's retry) when it
+   * failed for a reason that may pass and time remains for another try.
+   */
   private async callWithRetry<T>(call: AuthServiceCall<T>, mayRetry: boolean): Promise<T> {
     const deadline = performance.now() + this.timeoutMs;
+    // Only reads are safe to repeat: a POST that timed out may have happened.
+    const repeatable = mayRetry && call.method === 'GET';
+    const retrying = retry(
+      handleWhen(
+        (error) =>
+          repeatable && isTransient(error) && deadline - performance.now() >= MIN_RETRY_BUDGET_MS,
+      ),
+      { maxAttempts: 1, backoff: RETRY_BACKOFF },
+    );
     try {
-      return await this.attempt(call, deadline);
+      return await wrap(timeout(this.timeoutMs, TimeoutStrategy.Aggressive), retrying).execute(
+        ({ signal }) => this.attempt(call, deadline, signal),
+      );
     } catch (error) {
-      // Only reads are safe to repeat: a POST that timed out may have happened.
-      if (!mayRetry || call.method !== 'GET' || !isTransient(error)) throw error;
-      const delay = RETRY_DELAY_MIN_MS + Math.random() * RETRY_DELAY_SPREAD_MS;
-      if (deadline - performance.now() - delay < MIN_RETRY_BUDGET_MS) throw error;
-      await sleep(delay);
-      return this.attempt(call, deadline);
+      if (error instanceof TaskCancelledError) {
+        throw new AuthServiceUnavailableError(call.operation, 'timeout');
+      }
+      throw error;
     }
   }
 
-  private async attempt<T>(call: AuthServiceCall<T>, deadline: number): Promise<T> {
+  private async attempt<T>(
+    call: AuthServiceCall<T>,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<T> {
     const remaining = Math.ceil(deadline - performance.now());
     if (remaining <= 0) throw new AuthServiceUnavailableError(call.operation, 'timeout');
-    // axios' `timeout` is a socket idle timer and misses a slowly dripping body; the signal bounds it all.
-    const signal = AbortSignal.timeout(remaining);
     let response: AxiosResponse<unknown>;
     try {
       response = await firstValueFrom(
@@ -220,6 +245,21 @@ function parseJson(operation: string, body: string | undefined): unknown {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** One circuit per group: logins, token lookups, everything else. */
+export function circuitsFor(
+  settings: CircuitBreakerSettings,
+  log: UpstreamFailureLog,
+): Record<CircuitGroup, CircuitBreaker> {
+  const circuit = (group: CircuitGroup): CircuitBreaker =>
+    new CircuitBreaker(settings, {
+      opened: (scope, retryAfterSeconds) =>
+        log.warn(
+          `circuit ${group} ${scope}`,
+          scope === 'all'
+            ? `circuit of ${group} calls opened: failing fast for ${retryAfterSeconds} s, then probing`
+            : `circuit of ${group} calls opened for one client address whose calls keep failing`,
+        ),
+      closed: () => log.warn(`circuit ${group} closed`, `circuit of ${group} calls closed again`),
+    });
+  return { login: circuit('login'), lookup: circuit('lookup'), other: circuit('other') };
 }

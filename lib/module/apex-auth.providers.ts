@@ -3,7 +3,7 @@ import { Logger, type Provider } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { AuthApi } from '../client/index.js';
-import { AuthServiceHttp } from '../client/auth-service.http.js';
+import { AuthServiceHttp, circuitsFor } from '../client/auth-service.http.js';
 import { UpstreamFailureLog } from '../client/upstream-failure-log.js';
 import { BoundedThrottlerStorage } from '../login/bounded-throttler.storage.js';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter.js';
@@ -26,14 +26,24 @@ const settings: Provider = {
   useFactory: (options: unknown, http: HttpService): ApexAuthSettings =>
     apexAuthSettings(options, {
       logger: new Logger('ApexAuth'),
-      fetchJwks: (url, timeoutMs) =>
-        new AuthServiceHttp(http, url.origin, timeoutMs, new UpstreamFailureLog(url.origin)).call({
-          operation: 'jwks',
-          method: 'GET',
-          path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
-          // The configured URL, query included (`?appid=` and the like), and no other.
-          query: url.search.slice(1),
-        }),
+      jwksFetcher: (jwksUri, api) => {
+        const log = new UpstreamFailureLog(jwksUri.origin);
+        const client = new AuthServiceHttp(
+          http,
+          jwksUri.origin,
+          api.timeoutMs,
+          log,
+          api.circuitBreaker === false ? undefined : circuitsFor(api.circuitBreaker, log),
+        );
+        return (url) =>
+          client.call({
+            operation: 'jwks',
+            method: 'GET',
+            path: url.pathname.split('/').filter(Boolean).map(decodeURIComponent),
+            // The configured URL, query included (`?appid=` and the like), and no other.
+            query: url.search.slice(1),
+          });
+      },
     }),
 };
 

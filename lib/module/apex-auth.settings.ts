@@ -52,8 +52,8 @@ export interface ApexAuthSettings<T extends object = object> {
 
 /** What making the settings needs from the module. */
 export interface SettingsContext {
-  /** Fetches a JWKS document from a URL (the module's HTTP client, with its timeout). */
-  fetchJwks: (uri: URL, timeoutMs: number) => Promise<unknown>;
+  /** The fetcher of the JWKS document (the module's HTTP client, with the client's timeout and circuits). */
+  jwksFetcher: (jwksUri: URL, api: AuthApiSettings<object>) => JwksFetcher;
   logger: LoggerService;
 }
 
@@ -69,7 +69,7 @@ export function apexAuthSettings(options: unknown, context: SettingsContext): Ap
   const api = authApiSettings<object>(valid, true);
   const schema =
     valid.permissions === undefined ? undefined : PermissionSchema.from(valid.permissions);
-  const jwt = valid.jwt === undefined ? undefined : jwtSettings(valid.jwt, api.timeoutMs, context);
+  const jwt = valid.jwt === undefined ? undefined : jwtSettings(valid.jwt, api, context);
   const login = valid.login!;
   const limits = login.limits!;
   const loginSettings: ApexAuthSettings['login'] = {
@@ -138,7 +138,7 @@ function claimsPolicy(
 
 function jwtSettings(
   jwt: JwtVerificationOptions,
-  timeoutMs: number,
+  api: AuthApiSettings<object>,
   context: SettingsContext,
 ): NonNullable<ApexAuthSettings['jwt']> {
   const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(
@@ -156,12 +156,10 @@ function jwtSettings(
   if (jwt.secret !== undefined) keys = StaticJwtKey.fromSecret(jwt.secret, jwt.algorithms);
   else if (jwt.publicKey !== undefined)
     keys = StaticJwtKey.fromPublicKeyPem(jwt.publicKey, jwt.algorithms);
-  else
-    keys = new JwksKeySource(
-      jwksFetcher(jwt.jwksUri!, timeoutMs, context),
-      jwt.algorithms,
-      context.logger,
-    );
+  else {
+    const url = jwksUrl(jwt.jwksUri!);
+    keys = new JwksKeySource(url, context.jwksFetcher(url, api), jwt.algorithms, context.logger);
+  }
   return {
     keys,
     keyOption: `jwt.${sources[0]}`,
@@ -169,7 +167,7 @@ function jwtSettings(
   };
 }
 
-function jwksFetcher(uri: string, timeoutMs: number, context: SettingsContext): JwksFetcher {
+function jwksUrl(uri: string): URL {
   let url: URL;
   try {
     url = new URL(uri);
@@ -179,7 +177,7 @@ function jwksFetcher(uri: string, timeoutMs: number, context: SettingsContext): 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ApexAuthOptionsError('jwt.jwksUri', 'must be an absolute http(s) URL');
   }
-  return () => context.fetchJwks(url, timeoutMs);
+  return url;
 }
 
 function syncSettings(

@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AuthServiceUnavailableError } from '@apex/nest-auth';
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
 import {
   JWKS_MIN_REFRESH_INTERVAL_MS,
@@ -211,8 +211,8 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
   let emulator: AuthServiceEmulator;
   let clock = 0;
   let source: JwksKeySource;
-  const fetchJwks = async (): Promise<unknown> => {
-    const response = await fetch(emulator.jwksUri);
+  const fetchJwks = async (url: URL): Promise<unknown> => {
+    const response = await fetch(url);
     if (!response.ok) throw new AuthServiceUnavailableError('jwks', 'status', response.status);
     return response.json();
   };
@@ -228,9 +228,17 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
   beforeEach(() => {
     emulator.clearFaults();
     emulator.resetCounters();
+    // jose's remote key set and the source both read Date.now(): the clock is the fake one.
+    vi.useFakeTimers({ toFake: ['Date'] });
     clock = 1_000_000;
-    source = new JwksKeySource(fetchJwks, undefined, new Logger('test'), () => clock);
+    vi.setSystemTime(clock);
+    source = new JwksKeySource(new URL(emulator.jwksUri), fetchJwks, undefined, new Logger('test'));
   });
+  afterEach(() => vi.useRealTimers());
+  const advance = (ms: number): void => {
+    clock += ms;
+    vi.setSystemTime(clock);
+  };
 
   it('refetches on an unknown kid at most once per interval, coalescing concurrent ones', async () => {
     await source.warmUp();
@@ -238,19 +246,19 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
     await expect(keyFor('unknown-1')).rejects.toBeInstanceOf(AuthenticationFailure);
     expect(emulator.requestCount('jwks')).toBe(1);
 
-    clock += JWKS_MIN_REFRESH_INTERVAL_MS;
+    advance(JWKS_MIN_REFRESH_INTERVAL_MS);
     const attempts = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) => keyFor(`unknown-${i}`)),
     );
     expect(attempts.map((attempt) => attempt.status)).toEqual(Array(10).fill('rejected'));
     expect(emulator.requestCount('jwks')).toBe(2);
     for (let i = 0; i < 10; i++) {
-      clock += 1000;
+      advance(1000);
       await expect(keyFor(`later-${i}`)).rejects.toBeInstanceOf(AuthenticationFailure);
     }
     // 10 s later: still inside the interval.
     expect(emulator.requestCount('jwks')).toBe(2);
-    clock += JWKS_MIN_REFRESH_INTERVAL_MS;
+    advance(JWKS_MIN_REFRESH_INTERVAL_MS);
     await expect(keyFor('unknown-again')).rejects.toBeInstanceOf(AuthenticationFailure);
     expect(emulator.requestCount('jwks')).toBe(3);
     // The known key never needs a fetch.
@@ -261,7 +269,7 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
   it('keeps the keys it has when a refresh fails', async () => {
     await source.warmUp();
     emulator.fail({ kind: 'status', status: 503 }, { endpoints: ['jwks'] });
-    clock += JWKS_MIN_REFRESH_INTERVAL_MS;
+    advance(JWKS_MIN_REFRESH_INTERVAL_MS);
     // The refresh fails; the verdict on the unknown kid stays a refusal.
     await expect(keyFor('unknown')).rejects.toBeInstanceOf(AuthenticationFailure);
     expect(emulator.requestCount('jwks')).toBe(2);
@@ -270,7 +278,7 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
       { kind: 'status', status: 200, body: '{"keys":"gone"}' },
       { endpoints: ['jwks'] },
     );
-    clock += JWKS_MIN_REFRESH_INTERVAL_MS;
+    advance(JWKS_MIN_REFRESH_INTERVAL_MS);
     await expect(keyFor('unknown')).rejects.toBeInstanceOf(AuthenticationFailure);
     expect(emulator.requestCount('jwks')).toBe(3);
     await expect(keyFor(emulator.keyId)).resolves.toBeDefined();
@@ -281,7 +289,7 @@ describe('JwksKeySource with a fake clock (real HTTP to the emulator)', () => {
     await expect(source.warmUp()).rejects.toBeInstanceOf(AuthServiceUnavailableError);
     await expect(keyFor(emulator.keyId)).rejects.toBeInstanceOf(AuthServiceUnavailableError);
     emulator.clearFaults();
-    clock += JWKS_MIN_REFRESH_INTERVAL_MS;
+    advance(JWKS_MIN_REFRESH_INTERVAL_MS);
     await expect(keyFor(emulator.keyId)).resolves.toBeDefined();
   });
 });
