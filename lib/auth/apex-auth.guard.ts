@@ -9,8 +9,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
-import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
+import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from '../module/apex-auth.settings.js';
 import {
   requirementName,
   unmetRequirement,

@@ -3,8 +3,8 @@ import {
   APEX_AUTH_PERMISSIONS,
   APEX_AUTH_PUBLIC,
   APEX_AUTH_ROLES,
+  type AdminRole,
 } from '../decorators/requirement.decorators.js';
-import type { AdminRole } from '../decorators/requirement.decorators.js';
 import type { PermissionRequirement } from '../permissions/permission-requirement.js';
 
 /**

@@ -3,8 +3,8 @@ import type {
   EmulatorFault,
   EmulatorFaultOptions,
   EmulatorLatency,
-} from '../testing/emulator/emulator.options.js';
-import { ENDPOINTS, isEndpoint } from '../testing/emulator/emulator.router.js';
+} from '../testing/emulator/options.js';
+import { ENDPOINTS, isEndpoint } from '../testing/emulator/router.js';
 import { CliUsageError, parseFlags } from './cli-arguments.js';
 
 /** The port `apex-auth emulator` listens on without `--port`: the auth-service's usual one. */

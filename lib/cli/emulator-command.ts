@@ -1,5 +1,5 @@
 import { AuthServiceEmulator } from '../testing/emulator/auth-service-emulator.js';
-import type { EmulatorSeed } from '../testing/emulator/emulator.options.js';
+import type { EmulatorSeed } from '../testing/emulator/options.js';
 import { CliUsageError } from './cli-arguments.js';
 import { parseEmulatorArguments, type EmulatorCommandRun } from './emulator-arguments.js';
 import { EMULATOR_HELP } from './emulator-help.js';

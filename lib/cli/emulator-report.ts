@@ -1,5 +1,5 @@
 import type { AuthServiceEmulator } from '../testing/emulator/auth-service-emulator.js';
-import type { EmulatorLatency } from '../testing/emulator/emulator.options.js';
+import type { EmulatorLatency } from '../testing/emulator/options.js';
 import type { EmulatorCommandRun, EmulatorFailure } from './emulator-arguments.js';
 
 /** A seeded user's username and the token printed for it. */

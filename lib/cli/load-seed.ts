@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { EmulatorSeed } from '../testing/emulator/emulator.options.js';
-import { checkEmulatorSeed, EmulatorSeedError } from '../testing/emulator/emulator.seed-check.js';
+import type { EmulatorSeed } from '../testing/emulator/options.js';
+import { checkEmulatorSeed, EmulatorSeedError } from '../testing/emulator/seed-check.js';
 import { CliUsageError } from './cli-arguments.js';
 
 /**

@@ -16,8 +16,8 @@ import {
   AuthServiceUnauthorizedError,
   AuthServiceUnavailableError,
   PermissionSyncError,
+  safeErrorMessage,
 } from '../errors/index.js';
-import { safeErrorMessage } from '../errors/safe-error-message.js';
 import { CliUsageError, flagName, parseCliArguments, type CliRun } from './cli-arguments.js';
 import { CLI_HELP } from './cli-help.js';
 import { runEmulatorCommand, type StopSignals } from './emulator-command.js';

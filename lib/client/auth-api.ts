@@ -9,8 +9,7 @@ import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './a
 import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
 import { authApiSettings, isAuthApiSettings, type AuthApiSettings } from './auth-api.settings.js';
-import { AuthServiceHttp, circuitsFor } from './auth-service.http.js';
-import { UpstreamFailureLog } from './upstream-failure-log.js';
+import { AuthServiceHttp, circuitsFor, UpstreamFailureLog } from './auth-service.http.js';
 import { decodeTokenSet } from './auth-service.wire.js';
 import { checkString, checkToken } from './client-arguments.js';
 

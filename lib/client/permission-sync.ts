@@ -3,8 +3,8 @@ import {
   AuthServiceConflictError,
   AuthServiceNotFoundError,
   PermissionSyncError,
+  safeErrorMessage,
 } from '../errors/index.js';
-import { safeErrorMessage } from '../errors/safe-error-message.js';
 import {
   permissionDifferences,
   planPermissionSync,

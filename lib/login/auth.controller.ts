@@ -30,8 +30,7 @@ import {
   AuthServicePayloadError,
   AuthServiceUnavailableError,
 } from '../errors/index.js';
-import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
-import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
+import { type ApexAuthSettings, APEX_AUTH_SETTINGS } from '../module/apex-auth.settings.js';
 import { clientKey } from '../verification/client-address.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
 import type { AuthenticatedUser } from '../verification/user-lookup.js';

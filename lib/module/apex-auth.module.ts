@@ -4,8 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AuthServiceError } from '../errors/index.js';
 import { ApexAuthConfigurableModule } from './apex-auth.module-definition.js';
 import { APEX_AUTH_EXPORTS, APEX_AUTH_PROVIDERS } from './apex-auth.providers.js';
-import type { ApexAuthSettings } from './apex-auth.settings.js';
-import { APEX_AUTH_SETTINGS } from './apex-auth.tokens.js';
+import { type ApexAuthSettings, APEX_AUTH_SETTINGS } from './apex-auth.settings.js';
 
 /**
  * Authenticates users and authorizes requests against the Apex auth-service.

@@ -3,21 +3,23 @@ import { Logger, type Provider } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { AuthApi } from '../client/index.js';
-import { AuthServiceHttp, circuitsFor } from '../client/auth-service.http.js';
-import { UpstreamFailureLog } from '../client/upstream-failure-log.js';
+import { AuthServiceHttp, circuitsFor, UpstreamFailureLog } from '../client/auth-service.http.js';
 import { BoundedThrottlerStorage } from '../login/bounded-throttler.storage.js';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter.js';
 import { RefusalDelay } from '../login/refusal-delay.js';
 import { PermissionSyncService } from '../sync/permission-sync.service.js';
 import { ApexAuthStrategy } from '../verification/apex-auth.strategy.js';
-import { KeyMismatchWatch } from '../verification/key-mismatch.watch.js';
-import { SignatureCheck } from '../verification/signature-check.js';
+import { KeyMismatchWatch, SignatureCheck } from '../verification/signature-check.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
 import { UserLookup } from '../verification/user-lookup.js';
 import { MemoryRefusedStore, MemoryUserStore } from '../verification/verification-stores.js';
 import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
-import { apexAuthSettings, type ApexAuthSettings } from './apex-auth.settings.js';
-import { APEX_AUTH_LOGIN_STORAGE, APEX_AUTH_SETTINGS } from './apex-auth.tokens.js';
+import {
+  apexAuthSettings,
+  type ApexAuthSettings,
+  APEX_AUTH_LOGIN_STORAGE,
+  APEX_AUTH_SETTINGS,
+} from './apex-auth.settings.js';
 import { RouteRulesChecker } from './route-rules.checker.js';
 
 const settings: Provider = {

@@ -6,8 +6,7 @@ import { authApiSettings, type AuthApiSettings } from '../client/auth-api.settin
 import { checkSyncableSchema } from '../client/permission-plan.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { JwksKeySource, type JwksFetcher } from '../verification/jwks-key-source.js';
-import type { JwtKeySource } from '../verification/jwt-key-source.js';
-import { StaticJwtKey } from '../verification/static-jwt-key.js';
+import { type JwtKeySource, StaticJwtKey } from '../verification/jwt-keys.js';
 import type { TokenClaimsPolicy } from '../verification/token-screen.js';
 import type { LoginLimitSettings } from '../login/login-attempt.limiter.js';
 import { validateOptions } from '../options/validate-options.js';
@@ -210,3 +209,8 @@ function syncSettings(
     dryRun,
   } as Required<PermissionSyncOptions>);
 }
+
+/** Injection token of the settings the module runs with (its options checked, keys imported). */
+export const APEX_AUTH_SETTINGS = Symbol('apex-auth:settings');
+/** Injection token of the `@nestjs/throttler` storage that counts failed logins. */
+export const APEX_AUTH_LOGIN_STORAGE = Symbol('apex-auth:login-storage');

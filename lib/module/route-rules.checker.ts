@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { APEX_AUTH_SETTINGS } from './apex-auth.tokens.js';
+import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from './apex-auth.settings.js';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { hasRequirement, publicConflict, routeRuleLevels } from '../auth/route-rules.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { checkRequirement } from '../permissions/permission-requirement.js';
-import type { ApexAuthSettings } from './apex-auth.settings.js';
 
 type Controller = abstract new (...args: never[]) => object;
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
-import { ApexAuthOptionsError, type OptionProblem } from '../errors/apex-auth-options.error.js';
+import { ApexAuthOptionsError, type OptionProblem } from '../errors/index.js';
 
 /** Constraints that only repeat, in class-validator's words, what a rule of ours said. */
 const REDUNDANT = new Set(['nestedValidation']);

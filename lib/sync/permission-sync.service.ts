@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { APEX_AUTH_SETTINGS } from '../module/apex-auth.tokens.js';
+import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from '../module/apex-auth.settings.js';
 import { AuthApi, type PermissionSyncResult } from '../client/index.js';
 import {
   describePlan,
@@ -12,9 +12,8 @@ import {
   AuthServicePayloadError,
   AuthServiceUnavailableError,
   PermissionSyncError,
+  safeErrorMessage,
 } from '../errors/index.js';
-import { safeErrorMessage } from '../errors/safe-error-message.js';
-import type { ApexAuthSettings } from '../module/apex-auth.settings.js';
 
 const FIRST_RETRY_DELAY_MS = 250;
 const MAX_RETRY_DELAY_MS = 5_000;

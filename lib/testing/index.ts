@@ -18,4 +18,4 @@ export type {
   EmulatorUserSeed,
   WirePermission,
   WireUser,
-} from './emulator/emulator.options.js';
+} from './emulator/options.js';

@@ -4,8 +4,12 @@ import { createRemoteJWKSet, customFetch, errors } from 'jose';
 import { AuthServiceError, AuthServiceUnavailableError } from '../errors/index.js';
 import type { JwtAlgorithm } from '../module/apex-auth.options.js';
 import { AuthenticationFailure } from './authentication-failure.js';
-import { algorithmsForKey, allowedAlgorithms, ASYMMETRIC_ALGORITHMS } from './jwt-algorithms.js';
-import type { JwtKeySource } from './jwt-key-source.js';
+import {
+  algorithmsForKey,
+  allowedAlgorithms,
+  ASYMMETRIC_ALGORITHMS,
+  type JwtKeySource,
+} from './jwt-keys.js';
 import type { JwtHeader } from './token-screen.js';
 
 /**

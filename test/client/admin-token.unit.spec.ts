@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CachedAdminLogin } from '../../lib/client/admin-token.js';
-import { unverifiedJwtExpiry } from '../../lib/client/jwt-expiry.js';
+import { CachedAdminLogin, unverifiedJwtExpiry } from '../../lib/client/admin-token.js';
 import type { TokenSet } from '../../lib/client/auth-service.entities.js';
 
 // The clock is the one thing the emulator-backed tests cannot move: these drive it.

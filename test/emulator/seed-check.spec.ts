@@ -1,10 +1,7 @@
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  checkEmulatorSeed,
-  EmulatorSeedError,
-} from '../../lib/testing/emulator/emulator.seed-check.js';
+import { checkEmulatorSeed, EmulatorSeedError } from '../../lib/testing/emulator/seed-check.js';
 
 // The check of a seed file (`apex-auth emulator --seed`): every wrong field named by its path.
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CliUsageError } from '../../lib/cli/cli-arguments.js';
 import { parseEmulatorArguments } from '../../lib/cli/emulator-arguments.js';
 import { EMULATOR_HELP } from '../../lib/cli/emulator-help.js';
-import { ENDPOINTS } from '../../lib/testing/emulator/emulator.router.js';
+import { ENDPOINTS } from '../../lib/testing/emulator/router.js';
 import { emulatorCommand, stopAllCommands } from '../cli/fixtures/emulator-command.js';
 import { parseEmulatorOutput } from '../cli/fixtures/emulator-output.js';
 

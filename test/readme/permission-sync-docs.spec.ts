@@ -43,7 +43,7 @@ describe('the README, --help and the code agree', () => {
         permissions: [{ name: 'canView', type: 'boolean', default: true }],
         admin: { token: () => 't' },
       },
-      { logger: new Logger('test'), fetchJwks: () => Promise.reject(new Error('unused')) },
+      { logger: new Logger('test'), jwksFetcher: () => () => Promise.reject(new Error('unused')) },
     );
     expect(resolved.sync).not.toBe(false);
     const rows = [...syncSection.matchAll(/^\| `(\w+)` +\| (`[^`]+`) +\|/gm)].map(

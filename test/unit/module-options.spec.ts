@@ -11,7 +11,7 @@ class Perms {
 const base: ApexAuthModuleOptions = { baseUrl: 'http://auth:8000', serviceName: 'shop' };
 const context = {
   logger: new Logger('test'),
-  fetchJwks: () => Promise.reject(new Error('not in this test')),
+  jwksFetcher: () => () => Promise.reject(new Error('not in this test')),
 };
 const resolve = (options: Partial<ApexAuthModuleOptions>) =>
   apexAuthSettings({ ...base, ...options }, context);

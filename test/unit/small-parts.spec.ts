@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LookupBudget } from '../../lib/verification/lookup-budget.js';
-import { UpstreamFailureLog } from '../../lib/client/upstream-failure-log.js';
-import { KeyMismatchWatch } from '../../lib/verification/key-mismatch.watch.js';
+import { UpstreamFailureLog } from '../../lib/client/auth-service.http.js';
+import { KeyMismatchWatch } from '../../lib/verification/signature-check.js';
 import { RefusalDelay } from '../../lib/login/refusal-delay.js';
 
 describe('RefusalDelay', () => {

@@ -1,9 +1,9 @@
-import { issueAccessToken } from './emulator.auth.js';
-import { resolveOptions } from './emulator.config.js';
-import type { EmulatorContext } from './emulator.context.js';
-import { RequestCounters } from './emulator.counters.js';
-import { FaultRegistry } from './emulator.faults.js';
-import { IssuedTokens } from './emulator.issued.js';
+import { issueAccessToken } from './auth.js';
+import { resolveOptions } from './config.js';
+import type { EmulatorContext } from './context.js';
+import { RequestCounters } from './counters.js';
+import { FaultRegistry } from './faults.js';
+import { IssuedTokens, EmulatorTokens } from './tokens.js';
 import type {
   AuthServiceEmulatorOptions,
   EmulatorClientSeed,
@@ -16,13 +16,12 @@ import type {
   EmulatorUserSeed,
   WirePermission,
   WireUser,
-} from './emulator.options.js';
-import { ResponseLatency } from './emulator.latency.js';
-import { createRequestListener, type PipelineParts } from './emulator.pipeline.js';
-import { isEndpoint } from './emulator.router.js';
-import { EmulatorHttpServer } from './emulator.server.js';
-import { EmulatorState } from './emulator.state.js';
-import { EmulatorTokens } from './emulator.tokens.js';
+} from './options.js';
+import { ResponseLatency } from './latency.js';
+import { createRequestListener, type PipelineParts } from './pipeline.js';
+import { isEndpoint } from './router.js';
+import { EmulatorHttpServer } from './server.js';
+import { EmulatorState } from './state.js';
 
 /**
  * An in-process emulator of the auth-service HTTP contract: a real HTTP server on a

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-import type { EmulatorContext } from './emulator.context.js';
-import { BEARER_CHALLENGE, HttpError } from './emulator.http.js';
-import type { WireUser } from './emulator.options.js';
-import type { ServiceRecord } from './emulator.service.js';
+import type { EmulatorContext } from './context.js';
+import { BEARER_CHALLENGE, HttpError } from './http.js';
+import type { WireUser } from './options.js';
+import type { ServiceRecord } from './service.js';
 
 /** Overrides for {@link issueAccessToken}. */
 export interface AccessTokenOverrides {

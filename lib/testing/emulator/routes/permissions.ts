@@ -1,9 +1,9 @@
-import { requireServiceAdmin } from './emulator.auth.js';
-import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
-import { HttpError, validationError, type Reply } from './emulator.http.js';
-import { callerAndService } from './emulator.routes.services.js';
-import type { ServiceRecord } from './emulator.service.js';
-import { validatePermission, type PermissionInput } from './emulator.validation.js';
+import { requireServiceAdmin } from '../auth.js';
+import type { EmulatorContext, EmulatorRequest } from '../context.js';
+import { HttpError, validationError, type Reply } from '../http.js';
+import { callerAndService } from './services.js';
+import type { ServiceRecord } from '../service.js';
+import { validatePermission, type PermissionInput } from '../validation.js';
 
 const PERMISSION_EXISTS = 'Permission already exists';
 const PERMISSION_NOT_FOUND = 'Permission not found';

@@ -1,5 +1,5 @@
-import type { EmulatorPermissionSeed, EmulatorSeed } from './emulator.options.js';
-import { validatePermissionSeed } from './emulator.validation.js';
+import type { EmulatorPermissionSeed, EmulatorSeed } from './options.js';
+import { validatePermissionSeed } from './validation.js';
 
 /** One thing wrong in a seed document: where (`users[1].password`) and what. */
 export interface SeedIssue {

@@ -1,5 +1,5 @@
-import type { EmulatorEndpoint } from './emulator.options.js';
-import { ENDPOINTS } from './emulator.router.js';
+import type { EmulatorEndpoint } from './options.js';
+import { ENDPOINTS } from './router.js';
 
 /** Requests received per endpoint, faulted ones included. */
 export class RequestCounters {

@@ -1,5 +1,5 @@
-import type { EmulatorEndpoint, EmulatorLatency } from './emulator.options.js';
-import { isEndpoint } from './emulator.router.js';
+import type { EmulatorEndpoint, EmulatorLatency } from './options.js';
+import { isEndpoint } from './router.js';
 
 /**
  * How long each endpoint holds its answer back. The answer is computed first

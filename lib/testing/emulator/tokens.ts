@@ -8,8 +8,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-
-import type { EmulatorSigning } from './emulator.options.js';
+import type { EmulatorSigning } from './options.js';
 
 /** The public signing key as one entry of a JWKS document. */
 export interface EmulatorJwk {
@@ -126,5 +125,24 @@ function decodeSegment(segment: string): JsonObject | undefined {
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Every token one emulator handed out, access and refresh alike, oldest first: kept so
+ * that a test can search what its app answered and logged for them.
+ */
+export class IssuedTokens {
+  private readonly tokens: string[] = [];
+
+  /** Notes `token` as issued; returns it. */
+  record(token: string): string {
+    this.tokens.push(token);
+    return token;
+  }
+
+  /** A copy of every token noted so far, oldest first. */
+  all(): string[] {
+    return [...this.tokens];
   }
 }

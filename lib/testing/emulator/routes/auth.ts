@@ -1,7 +1,7 @@
-import { authenticate, tokenResponse } from './emulator.auth.js';
-import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
-import { BEARER_CHALLENGE, HttpError, validationError, type Reply } from './emulator.http.js';
-import { formField, missingFormFields } from './emulator.validation.js';
+import { authenticate, tokenResponse } from '../auth.js';
+import type { EmulatorContext, EmulatorRequest } from '../context.js';
+import { BEARER_CHALLENGE, HttpError, validationError, type Reply } from '../http.js';
+import { formField, missingFormFields } from '../validation.js';
 
 const EMPTY_FORM = new URLSearchParams();
 

@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import type {
-  AuthServiceEmulatorOptions,
-  EmulatorSeed,
-  EmulatorSigning,
-} from './emulator.options.js';
+import type { AuthServiceEmulatorOptions, EmulatorSeed, EmulatorSigning } from './options.js';
 
 /** {@link AuthServiceEmulatorOptions} with every default filled in and checked. */
 export interface ResolvedEmulatorOptions {

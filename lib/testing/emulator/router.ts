@@ -1,4 +1,4 @@
-import type { EmulatorEndpoint } from './emulator.options.js';
+import type { EmulatorEndpoint } from './options.js';
 
 // A record, not an array, so that the compiler insists on every endpoint being listed.
 const ENDPOINT_FLAGS: Record<EmulatorEndpoint, true> = {

@@ -1,5 +1,5 @@
-import type { WirePermission } from './emulator.options.js';
-import type { PermissionInput } from './emulator.validation.js';
+import type { WirePermission } from './options.js';
+import type { PermissionInput } from './validation.js';
 
 /** Metadata of one user in one service: `{ <permission name>: value }`. */
 export type Metadata = Record<string, unknown>;

@@ -7,10 +7,10 @@ import type {
   EmulatorUserSeed,
   WirePermission,
   WireUser,
-} from './emulator.options.js';
-import { hashPassword, verifyPassword } from './emulator.passwords.js';
-import { ServiceRecord, type Metadata } from './emulator.service.js';
-import { permissionFromSeed, type PermissionInput } from './emulator.validation.js';
+} from './options.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { ServiceRecord, type Metadata } from './service.js';
+import { permissionFromSeed, type PermissionInput } from './validation.js';
 
 interface AuthorizationCode {
   readonly clientId: string;

@@ -1,11 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-import type { ResolvedEmulatorOptions } from './emulator.config.js';
-import type { Reply } from './emulator.http.js';
-import type { IssuedTokens } from './emulator.issued.js';
-import type { EmulatorEndpoint } from './emulator.options.js';
-import type { EmulatorState } from './emulator.state.js';
-import type { EmulatorTokens } from './emulator.tokens.js';
+import type { ResolvedEmulatorOptions } from './config.js';
+import type { Reply } from './http.js';
+import type { IssuedTokens, EmulatorTokens } from './tokens.js';
+import type { EmulatorEndpoint } from './options.js';
+import type { EmulatorState } from './state.js';
 
 /**
  * What every handler works with: the options, the store, the signer of one emulator and

@@ -1,8 +1,8 @@
-import { authenticate, requireServiceAdmin } from './emulator.auth.js';
-import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
-import { HttpError, type Reply } from './emulator.http.js';
-import type { WireUser } from './emulator.options.js';
-import type { ServiceRecord } from './emulator.service.js';
+import { authenticate, requireServiceAdmin } from '../auth.js';
+import type { EmulatorContext, EmulatorRequest } from '../context.js';
+import { HttpError, type Reply } from '../http.js';
+import type { WireUser } from '../options.js';
+import type { ServiceRecord } from '../service.js';
 
 /** The authenticated caller and the service named in the path; `401`, then `404`. */
 export function callerAndService(

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { EmulatorContext, EmulatorRequest } from './emulator.context.js';
-import type { RequestCounters } from './emulator.counters.js';
-import { applyFault, type FaultRegistry } from './emulator.faults.js';
-import type { ResponseLatency } from './emulator.latency.js';
-import type { EmulatorEndpoint, EmulatorFault } from './emulator.options.js';
+import type { EmulatorContext, EmulatorRequest } from './context.js';
+import type { RequestCounters } from './counters.js';
+import { applyFault, type FaultRegistry } from './faults.js';
+import type { ResponseLatency } from './latency.js';
+import type { EmulatorEndpoint, EmulatorFault } from './options.js';
 import {
   HttpError,
   INTERNAL_ERROR_REPLY,
@@ -14,9 +14,9 @@ import {
   writeReply,
   type Reply,
   type RequestBody,
-} from './emulator.http.js';
-import { classifyLogin, matchRoute, type RouteMatch } from './emulator.router.js';
-import { HANDLERS } from './emulator.routes.js';
+} from './http.js';
+import { classifyLogin, matchRoute, type RouteMatch } from './router.js';
+import { HANDLERS } from './routes/handlers.js';
 
 /** What the request pipeline needs from its emulator. */
 export interface PipelineParts {

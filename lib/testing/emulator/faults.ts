@@ -6,8 +6,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 
-import type { EmulatorEndpoint, EmulatorFault, EmulatorFaultOptions } from './emulator.options.js';
-import { isEndpoint } from './emulator.router.js';
+import type { EmulatorEndpoint, EmulatorFault, EmulatorFaultOptions } from './options.js';
+import { isEndpoint } from './router.js';
 
 interface FaultEntry {
   readonly fault: EmulatorFault;

@@ -1,5 +1,5 @@
-import type { ValidationIssue } from './emulator.http.js';
-import type { EmulatorPermissionSeed, WirePermission } from './emulator.options.js';
+import type { ValidationIssue } from './http.js';
+import type { EmulatorPermissionSeed, WirePermission } from './options.js';
 
 /** A permission as a client sends it: every field of {@link WirePermission} but the id. */
 export type PermissionInput = Omit<WirePermission, 'id'>;
