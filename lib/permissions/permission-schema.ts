@@ -144,6 +144,13 @@ function typeOfDesign(designType: unknown, option: string): PermissionType {
   if (designType === Boolean) return 'boolean';
   if (designType === Number) return 'integer';
   if (designType === String) return 'string';
+  if (designType === undefined) {
+    // No `design:type` at all: the compiler emitted no decorator metadata.
+    throw new ApexAuthOptionsError(
+      option,
+      'has no type metadata, so its permission type cannot be read: compile with "experimentalDecorators" and "emitDecoratorMetadata" on (tsconfig), or pass `type`',
+    );
+  }
   throw new ApexAuthOptionsError(
     option,
     'cannot infer the permission type from the property type: declare it boolean, number or string, or pass `type`',

@@ -16,6 +16,8 @@ import {
 } from '../errors/index.js';
 
 const FIRST_RETRY_DELAY_MS = 250;
+/** A startup still waiting for the auth-service says so this soon. */
+const FIRST_NEWS_AFTER_MS = 2_000;
 const MAX_RETRY_DELAY_MS = 5_000;
 
 /**
@@ -37,7 +39,19 @@ export class PermissionSyncService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.settings.sync) await this.sync();
+    if (this.settings.sync) {
+      await this.sync();
+      return;
+    }
+    this.logger.log(`Permission sync of "${this.settings.serviceName}" is off: ${this.whyOff()}`);
+  }
+
+  private whyOff(): string {
+    if (this.settings.schema === undefined) return 'there is no `permissions` schema to sync';
+    if (this.settings.api.admin === undefined) {
+      return 'no `admin` is set (the sync needs an admin token); the schema upstream is left as it is';
+    }
+    return 'syncPermissions is false';
   }
 
   /**
@@ -48,8 +62,27 @@ export class PermissionSyncService implements OnModuleInit {
   async sync(): Promise<PermissionSyncResult | undefined> {
     const { schema, sync, serviceName } = this.settings;
     if (schema === undefined || !sync) return undefined;
-    const prefix = `Permission sync of "${serviceName}"`;
+    const prefix = `Permission sync of "${serviceName}" at ${new URL(this.settings.api.baseUrl).origin}`;
     const deadline = Date.now() + sync.retryForMs;
+    // A hanging auth-service gives no failure to report for a while: say it is still waited for.
+    const stillWaiting = setTimeout(() => {
+      this.logger.warn(
+        `${prefix}: no answer yet; still trying for up to ${Math.round(sync.retryForMs / 1000)} s`,
+      );
+    }, FIRST_NEWS_AFTER_MS);
+    try {
+      return await this.attempts(prefix, deadline);
+    } finally {
+      clearTimeout(stillWaiting);
+    }
+  }
+
+  private async attempts(
+    prefix: string,
+    deadline: number,
+  ): Promise<PermissionSyncResult | undefined> {
+    const { schema, sync, serviceName } = this.settings;
+    if (schema === undefined || !sync) return undefined;
     for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
       try {
         const admin = await this.authApi.asAdmin();
