@@ -17,7 +17,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.spec.ts', 'lib/**/*.spec.ts'],
+    include: ['test/**/*.spec.ts', 'lib/**/*.spec.ts', 'examples/**/*.spec.ts'],
     // The leak sweep of test/security and test/faults (a no-op for the other files).
     setupFiles: ['test/leak-sweep.setup.ts'],
     // Two cores: one worker per core keeps the emulator-backed suites from starving each other.

@@ -42,7 +42,7 @@ export default defineConfig({
   test: {
     ...base.test,
     name: 'nest11',
-    include: ['test/e2e/**/*.spec.ts'],
+    include: ['test/e2e/**/*.spec.ts', 'examples/**/*.spec.ts'],
     env: { APEX_AUTH_NEST_INSTALL: NEST11 },
   },
 });

@@ -1,5 +1,6 @@
 /**
- * Test support for `@apex/nest-auth`: an in-process emulator of the auth-service.
+ * Test support for `@apex/nest-auth`: an in-process emulator of the auth-service, and
+ * {@link overrideAuthService} to point an app's module at it in a testing module.
  *
  * @packageDocumentation
  */
@@ -19,3 +20,8 @@ export type {
   WirePermission,
   WireUser,
 } from './emulator/options.js';
+export {
+  overrideAuthService,
+  type EmulatedAuthOptions,
+  type ProviderOverridingBuilder,
+} from './override-auth-service.js';
