@@ -34,14 +34,7 @@ export { AuthApiForToken } from './client/auth-api-for-token.js';
 export { AuthApiOptions } from './client/auth-api.options.js';
 export type { PermissionPlan } from './client/permission-plan.js';
 export type { PermissionSyncResult } from './client/permission-sync.js';
-export type {
-  ServiceMetadata,
-  ServicePermission,
-  ServicePermissionDefinition,
-  ServiceUserInfo,
-  TokenSet,
-  User,
-} from './client/auth-service.entities.js';
+export type * from './client/auth-service.entities.js';
 
 // What can go wrong
 export {
