@@ -11,6 +11,7 @@ export { ApexAuthModuleOptions, type ApexAuthModuleExtras } from './module/apex-
 
 // Who may call what
 export { ApexAuthGuard } from './auth/apex-auth.guard.js';
+export { BearerCredential, type BearerTokenResult } from './auth/bearer-token.js';
 export {
   Permissions,
   Public,

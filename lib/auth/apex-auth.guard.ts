@@ -112,7 +112,9 @@ export class ApexAuthGuard implements CanActivate {
 
   /**
    * The user of a token: from the cache at once when it was validated before,
-   * else through the module's Passport strategy.
+   * else through the module's Passport strategy. Either way it passes
+   * {@link ApexAuthGuard.handleRequest}, so that an override of it judges
+   * cached tokens too.
    *
    * @throws the `401`, `429` or `503` to answer
    */
@@ -121,7 +123,10 @@ export class ApexAuthGuard implements CanActivate {
     request: HttpRequestLike,
     credential: BearerCredential,
   ): AuthenticatedUser<object> | Promise<AuthenticatedUser<object>> {
-    return this.verifier.cached(credential) ?? this.runStrategy(context, request);
+    const cached = this.verifier.cached(credential);
+    return cached === undefined
+      ? this.runStrategy(context, request)
+      : this.handleRequest(null, cached, undefined, context);
   }
 
   /** On a public route: a valid token still sets the user; anything else is ignored. */
@@ -150,8 +155,9 @@ export class ApexAuthGuard implements CanActivate {
   }
 
   /**
-   * Turns what Passport reports into the user, or the exception to answer:
-   * `Retry-After` for a `503` or `429`, a `401` with its challenge otherwise.
+   * Turns what Passport reports (for a cached token: no error and the cached
+   * user) into the user, or the exception to answer: `Retry-After` for a `503`
+   * or `429`, a `401` with its challenge otherwise.
    */
   protected handleRequest(
     error: unknown,

@@ -11,7 +11,8 @@ export const MAX_TOKEN_LENGTH = 8192;
  * A bearer token as the module handles it: the token, and its SHA-256, worked
  * out once however often it is asked for. The hash is the key of every cache,
  * so that no cache holds a usable credential and two tokens never share an
- * entry (a prefix or a claim could collide).
+ * entry (a prefix or a claim could collide). A guard subclass whose
+ * `getToken` reads the token elsewhere (a cookie, a message) returns one.
  */
 export class BearerCredential {
   #key: string | undefined;
