@@ -102,8 +102,16 @@ export class AuthApiOptions<T extends object = ServiceMetadata> {
   @Rule('httpUrl', isHttpUrl, 'must be an absolute http(s) URL, e.g. http://auth-service:8000')
   baseUrl!: string;
 
-  /** This service's name at the auth-service (the `{service}` path segment). */
-  @NonEmptyString()
+  /**
+   * This service's name at the auth-service (the `{service}` path segment), also
+   * the realm of `WWW-Authenticate` and the default audience.
+   */
+  @Rule(
+    'serviceName',
+    // It goes into a quoted header parameter: a quote, a backslash or a control character would break out of it.
+    (value) => typeof value === 'string' && /^[^\u0000-\u001f\u007f"\\]+$/.test(value),
+    'must be a non-empty string without quotes, backslashes or control characters',
+  )
   serviceName!: string;
 
   /** Needed by `exchangeCode` (and the module's `POST /auth/login/code`). */

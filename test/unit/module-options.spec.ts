@@ -26,6 +26,15 @@ const refusal = (options: Partial<ApexAuthModuleOptions>): string => {
 };
 
 describe('apexAuthSettings', () => {
+  it.each(['', 'sh"op', 'sh\\op', 'shop\r\nSet-Cookie: x=1', 'sh\u0000op', 42])(
+    'refuses the service name %j, which the realm of WWW-Authenticate could not quote',
+    (serviceName) => {
+      expect(refusal({ serviceName } as unknown as Partial<ApexAuthModuleOptions>)).toBe(
+        'serviceName: must be a non-empty string without quotes, backslashes or control characters',
+      );
+    },
+  );
+
   it('applies the defaults', () => {
     const resolved = resolve({});
     expect(resolved.sync).toBe(false);
