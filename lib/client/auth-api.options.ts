@@ -109,7 +109,7 @@ export class AuthApiOptions<T extends object = ServiceMetadata> {
   @Rule(
     'serviceName',
     // It goes into a quoted header parameter: a quote, a backslash or a control character would break out of it.
-    (value) => typeof value === 'string' && /^[^\u0000-\u001f\u007f"\\]+$/.test(value),
+    (value) => typeof value === 'string' && /^[^"\\\p{Cc}]+$/u.test(value),
     'must be a non-empty string without quotes, backslashes or control characters',
   )
   serviceName!: string;
