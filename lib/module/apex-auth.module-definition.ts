@@ -3,8 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { mountedAuthController } from '../login/auth.controller.js';
 import { Bool, FalseOrNested, NonEmptyString, Optional } from '../options/option-rules.js';
-import { validateOptions } from '../options/validate-options.js';
-import type { ApexAuthModuleExtras, ApexAuthModuleOptions } from './apex-auth.options.js';
+import { closest, optionKeysOf, validateOptions } from '../options/validate-options.js';
+import { ApexAuthModuleOptions, type ApexAuthModuleExtras } from './apex-auth.options.js';
 
 /** Where the login routes are mounted. */
 class ControllerExtras {
@@ -84,6 +84,23 @@ function validateExtras(given: ApexAuthModuleExtras, async: boolean): Required<A
       (key) => !(EXTRA_KEYS as readonly string[]).includes(key),
     );
     if (unknown.length > 0) validateOptions(AsyncOptionKeys, extras);
+  } else {
+    // forRoot: a key that is no option but close to an extra is that extra misspelt, which
+    // the options' own check (knowing no extras) would call unknown without saying which.
+    const options = optionKeysOf(ApexAuthModuleOptions);
+    const misspelt = Object.keys(given).filter(
+      (key) =>
+        !(EXTRA_KEYS as readonly string[]).includes(key) &&
+        !options.includes(key) &&
+        closest(key, EXTRA_KEYS) !== undefined,
+    );
+    if (misspelt.length > 0) {
+      const record = given as Record<string, unknown>;
+      validateOptions(ApexAuthExtras, {
+        ...extras,
+        ...Object.fromEntries(misspelt.map((key) => [key, record[key]])),
+      });
+    }
   }
   return validateOptions(ApexAuthExtras, extras) as Required<ApexAuthExtras>;
 }

@@ -60,20 +60,31 @@ function unknownOption(error: ValidationError): string {
 
 function knownOptions(target: object | undefined): string[] {
   if (target === undefined) return [];
-  const metadata = getMetadataStorage().getTargetValidationMetadatas(
-    target.constructor,
-    '',
-    true,
-    false,
-  );
+  return optionKeysOf(target.constructor as new () => object);
+}
+
+/** The keys an options class has rules for. */
+export function optionKeysOf(type: abstract new (...args: never[]) => object): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
   return [...new Set(metadata.map((rule) => rule.propertyName))];
 }
 
-/** The known name a typo most likely meant: within two edits (one for short names), case aside. */
-function closest(name: string, known: readonly string[]): string | undefined {
+/** What a duration option's name ends with: a name without it means that option (`ttl` → `ttlMs`). */
+const UNITS = ['ms', 'seconds'];
+
+/**
+ * The known name a typo most likely meant: the name with its unit, or one within
+ * two edits (one for short names), case aside.
+ */
+export function closest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const withUnit = known.find((key) =>
+    UNITS.some((unit) => key.toLowerCase() === `${lower}${unit}`),
+  );
+  if (withUnit !== undefined) return withUnit;
   let best: { key: string; distance: number } | undefined;
   for (const key of known) {
-    const distance = editDistance(name.toLowerCase(), key.toLowerCase());
+    const distance = editDistance(lower, key.toLowerCase());
     if (best === undefined || distance < best.distance) best = { key, distance };
   }
   const allowed = name.length <= 4 ? 1 : 2;

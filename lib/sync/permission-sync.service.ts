@@ -62,16 +62,18 @@ export class PermissionSyncService implements OnModuleInit {
   async sync(): Promise<PermissionSyncResult | undefined> {
     const { schema, sync, serviceName } = this.settings;
     if (schema === undefined || !sync) return undefined;
-    const prefix = `Permission sync of "${serviceName}" at ${new URL(this.settings.api.baseUrl).origin}`;
+    const prefix = `Permission sync of "${serviceName}"`;
+    // Where it failed, for the failures: the origin only, never a path or credentials.
+    const upstream = `auth-service at ${new URL(this.settings.api.baseUrl).origin}`;
     const deadline = Date.now() + sync.retryForMs;
     // A hanging auth-service gives no failure to report for a while: say it is still waited for.
     const stillWaiting = setTimeout(() => {
       this.logger.warn(
-        `${prefix}: no answer yet; still trying for up to ${Math.round(sync.retryForMs / 1000)} s`,
+        `${prefix}: no answer yet from the ${upstream}; still trying for up to ${Math.round(sync.retryForMs / 1000)} s`,
       );
     }, FIRST_NEWS_AFTER_MS);
     try {
-      return await this.attempts(prefix, deadline);
+      return await this.attempts(prefix, upstream, deadline);
     } finally {
       clearTimeout(stillWaiting);
     }
@@ -79,6 +81,7 @@ export class PermissionSyncService implements OnModuleInit {
 
   private async attempts(
     prefix: string,
+    upstream: string,
     deadline: number,
   ): Promise<PermissionSyncResult | undefined> {
     const { schema, sync, serviceName } = this.settings;
@@ -104,11 +107,13 @@ export class PermissionSyncService implements OnModuleInit {
         return result;
       } catch (error) {
         if (isTransient(error) && Date.now() + delay < deadline) {
-          this.logger.warn(`${prefix}: ${safeErrorMessage(error)}; retrying in ${delay} ms`);
+          this.logger.warn(
+            `${prefix}: ${safeErrorMessage(error)} (${upstream}); retrying in ${delay} ms`,
+          );
           await new Promise((resolve) => setTimeout(resolve, delay));
           continue;
         }
-        const message = `${prefix} failed: ${safeErrorMessage(error)}`;
+        const message = `${prefix} failed: ${safeErrorMessage(error)} (${upstream})`;
         if (sync.onError === 'fail') throw new Error(message, { cause: error });
         this.logger.error(`${message}; serving requests with the schema the auth-service has`);
         return undefined;

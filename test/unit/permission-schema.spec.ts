@@ -123,6 +123,27 @@ describe('PermissionSchema refuses a bad schema, naming the option', () => {
     );
   });
 
+  it('a field without decorator metadata (emitDecoratorMetadata off): says so, not "declare it boolean"', () => {
+    // What a compiler without emitDecoratorMetadata makes of `@PermissionField() canEdit!: boolean`:
+    // the decorator runs, and no `design:type` was recorded for the property.
+    class Compiled {
+      canEdit!: boolean;
+    }
+    PermissionField({ label: 'Edit', default: false })(Compiled.prototype, 'canEdit');
+    expect(Reflect.getMetadata('design:type', Compiled.prototype, 'canEdit')).toBeUndefined();
+    const message = refusal(() => PermissionSchema.from(Compiled));
+    expect(message).toBe(
+      'permissions.canEdit: has no type metadata, so its permission type cannot be read: compile with "experimentalDecorators" and "emitDecoratorMetadata" on (tsconfig), or pass `type`',
+    );
+    expect(message).not.toContain('declare it');
+    // `type` is the way out without the metadata.
+    class Typed {
+      canEdit!: boolean;
+    }
+    PermissionField({ label: 'Edit', default: false, type: 'boolean' })(Typed.prototype, 'canEdit');
+    expect(PermissionSchema.from(Typed).get('canEdit')?.type).toBe('boolean');
+  });
+
   it('a class without fields, a default of the wrong type, values on a boolean, a non-integer', () => {
     class Empty {}
     expect(refusal(() => PermissionSchema.from(Empty))).toMatch(
