@@ -41,7 +41,7 @@ describe.each(PLATFORMS)('startup against an unhealthy auth-service on %s', (pla
     );
     expect(elapsed).toBeLessThan(RETRY_FOR_MS + TIMEOUT_MS + MARGIN_MS);
     expect(logger.apexAuth('error').join('\n')).toMatch(
-      /Permission sync of "shop" at http:\/\/127\.0\.0\.1:\d+ failed: auth-service unavailable .*serving requests/,
+      /Permission sync of "shop" failed: auth-service unavailable .*serving requests/,
     );
 
     // The auth-service comes up where it was expected.
@@ -85,9 +85,7 @@ describe.each(PLATFORMS)('startup against an unhealthy auth-service on %s', (pla
           timeoutMs: TIMEOUT_MS,
         }),
       ),
-    ).rejects.toThrow(
-      /Permission sync of "shop" at http:\/\/127\.0\.0\.1:\d+ failed: auth-service unavailable/,
-    );
+    ).rejects.toThrow(/Permission sync of "shop" failed: auth-service unavailable/);
     expect(performance.now() - started).toBeLessThan(RETRY_FOR_MS + TIMEOUT_MS + MARGIN_MS);
   });
 
