@@ -106,11 +106,12 @@ export class AuthApiOptions<T extends object = ServiceMetadata> {
    * This service's name at the auth-service (the `{service}` path segment), also
    * the realm of `WWW-Authenticate` and the default audience.
    */
+  @NonEmptyString()
   @Rule(
-    'serviceName',
+    'quotable',
     // It goes into a quoted header parameter: a quote, a backslash or a control character would break out of it.
-    (value) => typeof value === 'string' && /^[^"\\\p{Cc}]+$/u.test(value),
-    'must be a non-empty string without quotes, backslashes or control characters',
+    (value) => typeof value !== 'string' || /^[^"\\\p{Cc}]*$/u.test(value),
+    'must hold no quote, backslash or control character',
   )
   serviceName!: string;
 

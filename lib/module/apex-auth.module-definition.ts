@@ -4,7 +4,11 @@ import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { mountedAuthController } from '../login/auth.controller.js';
 import { Bool, FalseOrNested, NonEmptyString, Optional } from '../options/option-rules.js';
 import { closest, optionKeysOf, validateOptions } from '../options/validate-options.js';
-import { ApexAuthModuleOptions, type ApexAuthModuleExtras } from './apex-auth.options.js';
+import {
+  ApexAuthModuleOptions,
+  EXTRA_KEYS,
+  type ApexAuthModuleExtras,
+} from './apex-auth.options.js';
 
 /** Where the login routes are mounted. */
 class ControllerExtras {
@@ -28,7 +32,6 @@ class ApexAuthExtras implements ApexAuthModuleExtras {
   controller?: ControllerExtras | false = new ControllerExtras();
 }
 
-const EXTRA_KEYS = ['isGlobal', 'globalGuard', 'controller'] as const;
 /** What `forRootAsync` takes besides the extras, for "did you mean" on a typo there. */
 class AsyncOptionKeys extends ApexAuthExtras {
   @Optional() imports?: unknown;

@@ -340,3 +340,6 @@ export interface ApexAuthModuleExtras {
    */
   controller?: false | { path?: string; codeExchange?: boolean };
 }
+
+/** The keys of {@link ApexAuthModuleExtras}. */
+export const EXTRA_KEYS = ['isGlobal', 'globalGuard', 'controller'] as const;

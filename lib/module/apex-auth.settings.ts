@@ -13,6 +13,7 @@ import { validateOptions } from '../options/validate-options.js';
 import { PermissionSchema } from '../permissions/index.js';
 import {
   ApexAuthModuleOptions,
+  EXTRA_KEYS,
   PermissionSyncOptions,
   type FailedLoginLimit,
   type JwtVerificationOptions,
@@ -56,6 +57,28 @@ export interface SettingsContext {
   logger: LoggerService;
 }
 
+/** The options checked by their class; an extra among them is named as one. */
+function validModuleOptions(options: unknown): ApexAuthModuleOptions {
+  try {
+    return validateOptions(ApexAuthModuleOptions, options);
+  } catch (error) {
+    if (!(error instanceof ApexAuthOptionsError)) throw error;
+    // Returned by a forRootAsync factory, it comes too late: the module's shape is decided before.
+    const extras: readonly string[] = EXTRA_KEYS;
+    throw new ApexAuthOptionsError(
+      error.problems.map((each) =>
+        extras.includes(each.option)
+          ? {
+              option: each.option,
+              problem:
+                'shapes the module, so it goes next to useFactory in forRootAsync(), not in what the factory returns',
+            }
+          : each,
+      ),
+    );
+  }
+}
+
 /**
  * Checks the module options once, at startup, and turns them into what the
  * module runs with. The caller's object is never modified.
@@ -64,7 +87,7 @@ export interface SettingsContext {
  *   the first one the checks that need several options at once find)
  */
 export function apexAuthSettings(options: unknown, context: SettingsContext): ApexAuthSettings {
-  const valid = validateOptions(ApexAuthModuleOptions, options);
+  const valid = validModuleOptions(options);
   const api = authApiSettings<object>(valid, true);
   const schema =
     valid.permissions === undefined ? undefined : PermissionSchema.from(valid.permissions);

@@ -104,7 +104,7 @@ describe.each(PLATFORMS)('unknown option keys on %s', (platform) => {
     });
   });
 
-  it('forRootAsync: an extra returned by the factory is an unknown option (extras go next to useFactory)', async () => {
+  it('forRootAsync: an extra returned by the factory is refused, saying it goes next to useFactory', async () => {
     const error = await failureOf(() =>
       startApp(
         platform,
@@ -114,7 +114,13 @@ describe.each(PLATFORMS)('unknown option keys on %s', (platform) => {
         }),
       ),
     );
-    expect(error.problems).toEqual([{ option: 'globalGuard', problem: 'unknown option' }]);
+    expect(error.problems).toEqual([
+      {
+        option: 'globalGuard',
+        problem:
+          'shapes the module, so it goes next to useFactory in forRootAsync(), not in what the factory returns',
+      },
+    ]);
   });
 
   it('the same options without the typo start the app', async () => {
