@@ -1,13 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import type {
-  EmulatorClientSeed,
-  EmulatorPermissionSeed,
-  EmulatorServiceSeed,
-  EmulatorUserSeed,
-  WirePermission,
-  WireUser,
-} from './options.js';
+import type * as Shapes from './options.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { ServiceRecord, type Metadata } from './service.js';
 import { permissionFromSeed, type PermissionInput } from './validation.js';
@@ -23,7 +16,7 @@ interface AuthorizationCode {
  * unknown references, because a broken fixture should fail where it is written.
  */
 export class EmulatorState {
-  private readonly users = new Map<string, WireUser>();
+  private readonly users = new Map<string, Shapes.WireUser>();
   /** Compared against when the username is unknown; matches no password anyone sends. */
   private readonly decoyHash = hashPassword(randomUUID());
   private readonly idsByUsername = new Map<string, string>();
@@ -40,7 +33,7 @@ export class EmulatorState {
   }
 
   /** Creates a user; returns a copy of the stored record. */
-  addUser(seed: EmulatorUserSeed): WireUser {
+  addUser(seed: Shapes.EmulatorUserSeed): Shapes.WireUser {
     requireText(seed?.username, 'A user seed needs a non-empty username');
     requireText(seed.password, `User ${JSON.stringify(seed.username)} needs a non-empty password`);
     const id = seed.id ?? randomUUID();
@@ -49,7 +42,7 @@ export class EmulatorState {
       throw new Error(`A user named ${JSON.stringify(seed.username)} already exists`);
     }
     if (this.users.has(id)) throw new Error(`A user with id ${JSON.stringify(id)} already exists`);
-    const user: WireUser = {
+    const user: Shapes.WireUser = {
       id,
       username: seed.username,
       first_name: seed.firstName ?? '',
@@ -65,27 +58,27 @@ export class EmulatorState {
   }
 
   /** The user named by `ref`, a username or else an id. */
-  findUser(ref: string): WireUser | undefined {
+  findUser(ref: string): Shapes.WireUser | undefined {
     const id = this.idsByUsername.get(ref) ?? ref;
     const user = this.users.get(id);
     return user === undefined ? undefined : { ...user };
   }
 
   /** The user with that id (ids only: the wire's `{user_id}`). */
-  userById(id: string): WireUser | undefined {
+  userById(id: string): Shapes.WireUser | undefined {
     const user = this.users.get(id);
     return user === undefined ? undefined : { ...user };
   }
 
   /** {@link EmulatorState.findUser}, throwing for an unknown user. */
-  requireUser(ref: string): WireUser {
+  requireUser(ref: string): Shapes.WireUser {
     const user = this.findUser(ref);
     if (user === undefined) throw new Error(`Unknown user ${JSON.stringify(ref)}`);
     return user;
   }
 
   /** The user when `password` is theirs; `undefined` for an unknown user or a wrong password. */
-  authenticate(username: string, password: string): WireUser | undefined {
+  authenticate(username: string, password: string): Shapes.WireUser | undefined {
     const id = this.idsByUsername.get(username);
     const user = id === undefined ? undefined : this.users.get(id);
     // An unknown user costs a hash too, as in a well-built auth-service: the
@@ -95,7 +88,7 @@ export class EmulatorState {
   }
 
   /** Creates a service with its admins, permissions and metadata, all or nothing. */
-  addService(seed: EmulatorServiceSeed): void {
+  addService(seed: Shapes.EmulatorServiceSeed): void {
     requireText(seed?.name, 'A service seed needs a non-empty name');
     if (this.services.has(seed.name)) {
       throw new Error(`A service named ${JSON.stringify(seed.name)} already exists`);
@@ -138,7 +131,10 @@ export class EmulatorState {
   }
 
   /** Adds a seeded permission to a service; returns a copy. */
-  addSeedPermission(service: ServiceRecord, seed: EmulatorPermissionSeed): WirePermission {
+  addSeedPermission(
+    service: ServiceRecord,
+    seed: Shapes.EmulatorPermissionSeed,
+  ): Shapes.WirePermission {
     const input = permissionFromSeed(seed);
     if (service.hasPermissionNamed(input.name)) {
       throw new Error(
@@ -155,12 +151,12 @@ export class EmulatorState {
   }
 
   /** Adds a permission with a new id (the caller has checked the name is free); returns a copy. */
-  createPermission(service: ServiceRecord, input: PermissionInput): WirePermission {
+  createPermission(service: ServiceRecord, input: PermissionInput): Shapes.WirePermission {
     return service.addPermission({ id: this.newPermissionId(), ...input });
   }
 
   /** Registers an OAuth client; only a hash of its secret is kept. */
-  addClient(seed: EmulatorClientSeed): void {
+  addClient(seed: Shapes.EmulatorClientSeed): void {
     requireText(seed?.clientId, 'A client seed needs a non-empty clientId');
     requireText(
       seed.clientSecret,
@@ -192,7 +188,7 @@ export class EmulatorState {
    * The user of `code` when it was issued to `clientId`, consuming it. A code presented
    * by another client stays valid for its own client.
    */
-  redeemCode(code: string, clientId: string): WireUser | undefined {
+  redeemCode(code: string, clientId: string): Shapes.WireUser | undefined {
     const grant = this.codes.get(code);
     if (grant === undefined || grant.clientId !== clientId) return undefined;
     this.codes.delete(code);
@@ -207,7 +203,7 @@ export class EmulatorState {
   }
 
   /** The user of a refresh token, consuming it (rotation: each one works once). */
-  redeemRefreshToken(token: string): WireUser | undefined {
+  redeemRefreshToken(token: string): Shapes.WireUser | undefined {
     const userId = this.refreshTokens.get(token);
     if (userId === undefined) return undefined;
     this.refreshTokens.delete(token);
