@@ -132,8 +132,11 @@ export class AuthServiceHttp {
       { maxAttempts: 1, backoff: RETRY_BACKOFF },
     );
     try {
-      return await wrap(timeout(this.timeoutMs, TimeoutStrategy.Aggressive), retrying).execute(
-        ({ signal }) => this.attempt(call, deadline, signal),
+      // A call that returned has nothing left to abort: aborting it anyway (cockatiel's default)
+      // costs every call an abort event, and axios an error object, for nothing.
+      const deadlineOnly = { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false };
+      return await wrap(timeout(this.timeoutMs, deadlineOnly), retrying).execute(({ signal }) =>
+        this.attempt(call, deadline, signal),
       );
     } catch (error) {
       if (error instanceof TaskCancelledError) {

@@ -5,7 +5,13 @@ import { AuthenticationFailure } from './authentication-failure.js';
 import { clientKey } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
-import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
+import { KnownUsers } from './known-users.js';
+import {
+  claimedSubject,
+  screenToken,
+  type ScreenedToken,
+  type TokenClaimsPolicy,
+} from './token-screen.js';
 import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
 import type { CachedUser, RefusedTokenStore, VerifiedUserStore } from './verification-stores.js';
 
@@ -19,6 +25,10 @@ export interface UserCacheSettings {
   negativeMaxEntries: number;
   /** How long past `ttlMs` a user is still served while the auth-service is unavailable. */
   staleIfErrorMs: number;
+  /** The estimated bytes each cache (per token, per known user) may hold. */
+  maxBytes: number;
+  /** Whether a new token of a user validated within `ttlMs` reuses what was validated of them. */
+  knownUsers: boolean;
 }
 
 /** What the verifier is made of. */
@@ -28,7 +38,13 @@ export interface TokenVerifierParts<T extends object> {
   /** Local verification; absent, the auth-service judges every new token. */
   signatures?: SignatureCheck;
   /** Absent: no caching at all (`cache: false`). */
-  cache?: { settings: UserCacheSettings; users: VerifiedUserStore<T>; refused: RefusedTokenStore };
+  cache?: {
+    settings: UserCacheSettings;
+    users: VerifiedUserStore<T>;
+    refused: RefusedTokenStore;
+    /** Where known users are kept (by subject or user id); absent: `knownUsers: false`. */
+    known?: VerifiedUserStore<T>;
+  };
   lookupLimit: LookupLimit | false;
   ipv6PrefixLength: number;
 }
@@ -47,7 +63,8 @@ export interface VerifyOptions {
  * lookup, no await) and never re-verified; concurrent first uses of one token
  * share one verification. A new token is screened (shape, `alg`, claims), its
  * signature checked when the module holds a key, then looked up at the
- * auth-service. Failures of the auth-service are never cached; while it is
+ * auth-service, unless its user was validated within the cache lifetime (see
+ * {@link KnownUsers}). Failures of the auth-service are never cached; while it is
  * unavailable, users whose cache lifetime ran out are served for a bounded
  * grace. Tokens the auth-service refuses are bounded per client address.
  */
@@ -55,6 +72,7 @@ export class TokenVerifier<T extends object = object> {
   private readonly logger = new Logger('ApexAuth');
   private readonly inFlight = new Map<string, Promise<AuthenticatedUser<T>>>();
   private readonly budget?: LookupBudget;
+  private readonly known?: KnownUsers<T>;
   private servingStale = false;
 
   /** @internal Made by the module (or by a test) from its settings. */
@@ -63,6 +81,8 @@ export class TokenVerifier<T extends object = object> {
     private readonly now: () => number = Date.now,
   ) {
     if (parts.lookupLimit) this.budget = new LookupBudget(parts.lookupLimit, now);
+    const cache = parts.cache;
+    if (cache?.known) this.known = new KnownUsers(cache.known, cache.settings.ttlMs, now);
   }
 
   /**
@@ -104,11 +124,18 @@ export class TokenVerifier<T extends object = object> {
     return verification;
   }
 
-  /** Forgets a token, so that its next use is verified again. */
+  /**
+   * Forgets a token, and what was validated of its user for their new tokens,
+   * so that its next use, and their next new token, is verified in full again.
+   */
   forget(token: string | BearerCredential): void {
-    const { key } = credentialOf(token);
-    this.parts.cache?.users.delete(key);
-    this.parts.cache?.refused.delete(key);
+    const credential = credentialOf(token);
+    const cache = this.parts.cache;
+    if (cache === undefined) return;
+    const { key } = credential;
+    this.known?.forget(claimedSubject(credential.token), cache.users.get(key)?.user.id);
+    cache.users.delete(key);
+    cache.refused.delete(key);
   }
 
   /** The users cached now, for inspection (tests, diagnostics). */
@@ -122,16 +149,33 @@ export class TokenVerifier<T extends object = object> {
     stale: CachedUser<T> | undefined,
   ): Promise<AuthenticatedUser<T>> {
     const { token, key } = credential;
-    let expiresAt: number;
+    let screened: ScreenedToken;
     try {
-      const screened = screenToken(token, this.parts.policy, this.now());
-      expiresAt = screened.expiresAt;
+      screened = screenToken(token, this.parts.policy, this.now());
       await this.parts.signatures?.verify(token, screened.header);
     } catch (error) {
       if (error instanceof AuthenticationFailure)
         this.logger.debug(`Token refused: ${error.detail}`);
       throw error;
     }
+    const { expiresAt } = screened;
+    // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
+    const subject = this.parts.signatures === undefined ? undefined : screened.subject;
+    const known = subject === undefined ? undefined : this.known?.ofSubject(subject);
+    if (known !== undefined) {
+      this.remember(key, known.user, expiresAt, known.freshUntil);
+      return known.user;
+    }
+    // Remote mode: the auth-service judges the token; its user's record here may be reused.
+    let viewFreshUntil = Number.POSITIVE_INFINITY;
+    const knownView =
+      this.known === undefined || this.parts.signatures !== undefined
+        ? undefined
+        : (id: string): AuthenticatedUser<T> | undefined => {
+            const entry = this.known?.ofId(id);
+            if (entry !== undefined) viewFreshUntil = entry.freshUntil;
+            return entry?.user;
+          };
     // A token seen before (its entry went stale) is no new token: it costs the budget nothing.
     const budget = stale === undefined ? this.budget : undefined;
     const admitted = await budget?.enter(client);
@@ -140,7 +184,11 @@ export class TokenVerifier<T extends object = object> {
     try {
       // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
       // junk opened it), its failures must not look like an outage that serves the token stale.
-      user = await this.parts.lookup.lookUp(token, stale === undefined ? client : undefined);
+      user = await this.parts.lookup.lookUp(
+        token,
+        stale === undefined ? client : undefined,
+        knownView,
+      );
     } catch (error) {
       if (error instanceof AuthenticationFailure) {
         // Only a refused token spends the budget.
@@ -156,15 +204,28 @@ export class TokenVerifier<T extends object = object> {
       admitted?.();
     }
     this.servingStale = false;
-    this.remember(key, user, expiresAt);
+    this.remember(key, user, expiresAt, viewFreshUntil);
+    if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
+      this.known?.remember(user, subject);
+    }
     return user;
   }
 
-  private remember(key: string, user: AuthenticatedUser<T>, expiresAt: number): void {
+  /**
+   * Caches a token's user, fresh for the cache lifetime, never past the
+   * token's `exp` nor `freshLimit` (when what it is made of was validated
+   * earlier: a known user's), and kept for the stale-if-error grace after.
+   */
+  private remember(
+    key: string,
+    user: AuthenticatedUser<T>,
+    expiresAt: number,
+    freshLimit = Number.POSITIVE_INFINITY,
+  ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
-    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt);
+    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt, freshLimit);
     const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
     if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
   }

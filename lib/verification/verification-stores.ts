@@ -29,12 +29,37 @@ export interface RefusedTokenStore {
   delete(key: string): void;
 }
 
-/** The in-process store of validated users: `lru-cache`, bounded, each entry with its own lifetime. */
+/** What an entry costs besides its user's JSON: the key, the entry and the cache's own slots, roughly. */
+const ENTRY_OVERHEAD_BYTES = 256;
+// One user object is shared by the entries of all their tokens (and their known-user entry):
+// measured once. A WeakMap, so that the measure goes with the user.
+const userBytes = new WeakMap<object, number>();
+
+/** The estimated bytes of a cached user: its JSON size, worked out once per user object. */
+function bytesOf(user: object): number {
+  let bytes = userBytes.get(user);
+  if (bytes === undefined) {
+    bytes = JSON.stringify(user).length;
+    userBytes.set(user, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The in-process store of validated users: `lru-cache`, bounded by entries and
+ * by estimated bytes (so that a few users with huge metadata cannot take the
+ * process's memory), each entry with its own lifetime.
+ */
 export class MemoryUserStore<T extends object = object> implements VerifiedUserStore<T> {
   private readonly entries: LRUCache<string, CachedUser<T>>;
 
-  constructor(maxEntries: number, now: () => number = Date.now) {
-    this.entries = new LRUCache({ max: maxEntries, perf: { now } });
+  constructor(maxEntries: number, maxBytes: number, now: () => number = Date.now) {
+    this.entries = new LRUCache({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (entry, key) => ENTRY_OVERHEAD_BYTES + key.length + bytesOf(entry.user),
+      perf: { now },
+    });
   }
 
   get(key: string): CachedUser<T> | undefined {
