@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 
 /** One request, built once before the run (never per response: that caps the generator). */
@@ -38,7 +39,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     ? (plan.requests as LoadRequest[][])
     : undefined;
   let connection = 0;
-  const result = await autocannon({
+  const run = autocannon({
     url: plan.url,
     connections: plan.connections,
     pipelining: 1,
@@ -52,8 +53,12 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
           setupClient: (client: autocannon.Client) =>
             client.setRequests(perConnection[connection++ % perConnection.length]),
         }),
-  });
-  const seconds = result.duration;
+  }) as Promise<autocannon.Result> & EventEmitter;
+  // From when the connections start, not from when autocannon began building their requests.
+  let started = performance.now();
+  run.once('start', () => (started = performance.now()));
+  const result = await run;
+  const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;
   return {
     requests,

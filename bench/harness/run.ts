@@ -113,6 +113,8 @@ class AdapterBench {
     ])) {
       this.apps.set(mode, await this.start(mode));
     }
+    // The first requests of a process run cold (the JIT has not compiled its hot paths yet).
+    for (const app of this.apps.values()) await this.warmUp(app);
     try {
       const beforeFill = scenarios.filter((s) => s.beforeFill);
       if (beforeFill.length > 0) {
@@ -212,6 +214,19 @@ class AdapterBench {
       rssBytes: await app.rss(),
       failures: result.failures,
     };
+  }
+
+  /** A few seconds of the public route and of cached tokens, unmeasured. */
+  private async warmUp(app: AppProcess): Promise<void> {
+    const seconds = this.settings.smoke ? 0.3 : 2;
+    const { connections } = this.settings;
+    await runLoad({
+      url: app.url,
+      connections,
+      requests: [PUBLIC_REQUEST],
+      durationSeconds: seconds,
+    });
+    await runLoad({ url: app.url, connections, requests: this.cached, durationSeconds: seconds });
   }
 
   /**

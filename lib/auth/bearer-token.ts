@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { HttpRequestLike } from './http-request.js';
 
 /**
@@ -21,7 +21,8 @@ export class BearerCredential {
 
   /** The SHA-256 of the whole token, base64url. */
   get key(): string {
-    this.#key ??= createHash('sha256').update(this.token).digest('base64url');
+    // The one-shot hash: no Hash object per request (it is on the warm path).
+    this.#key ??= hash('sha256', this.token, 'base64url');
     return this.#key;
   }
 }
