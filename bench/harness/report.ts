@@ -17,6 +17,11 @@ export interface RoundResult {
   failures: number;
   /** To the public route measured in the same round. */
   ratio: number;
+  /**
+   * The public route's app CPU per request over this one's, same round: the
+   * ratio the app's own work allows, whatever limited the load generator.
+   */
+  cpuRatio: number;
 }
 
 /** Median and spread (lowest, highest) over the rounds. */
@@ -31,6 +36,7 @@ export interface ScenarioSummary {
   label: string;
   perSecond: Spread;
   ratio: Spread;
+  cpuRatio: Spread;
   p99Ms: number;
   upstreamPerRequest: number;
   appCpuMicrosPerRequest: number;
@@ -54,6 +60,8 @@ export interface RssGrowth {
 
 export interface AdapterReport {
   scenarios: ScenarioSummary[];
+  /** Every measured run, for a second look. */
+  rounds: RoundResult[];
   /** Absent in a `--profile` run. */
   rss?: RssGrowth;
 }
@@ -97,6 +105,7 @@ export function summarize(adapter: BenchAdapter, results: RoundResult[]): Scenar
         label: scenario.label,
         perSecond: spreadOf(rounds.map((r) => r.perSecond)),
         ratio: spreadOf(rounds.map((r) => r.ratio)),
+        cpuRatio: spreadOf(rounds.map((r) => r.cpuRatio)),
         p99Ms: median(rounds.map((r) => r.p99Ms)),
         upstreamPerRequest: round(median(rounds.map((r) => r.upstreamPerRequest)), 3),
         appCpuMicrosPerRequest: round(median(rounds.map((r) => r.appCpuMicrosPerRequest)), 1),
@@ -140,7 +149,9 @@ export function markdown(report: BenchReport): string {
     `Node ${report.node}, ${report.cpus} cores${report.pinned ? ', the app pinned to one core (taskset)' : ', not pinned (no taskset)'}, ` +
       `autocannon with ${report.connections} connections on loopback, ${report.rounds} round(s) of ${report.durationSeconds} s ` +
       `after ${report.warmUpSeconds} s of warm-up; medians, the spread (lowest–highest round) in brackets; ` +
-      `ratio: to the public route of the same round and adapter. Load average ${report.loadAverage.start.toFixed(1)} at the start, ` +
+      `ratio: req/s to the public route's of the same round and adapter (what the targets judge); ` +
+      `CPU ratio: the public route's app CPU per request over the row's, what the app's own work allows; ` +
+      `app busy under 100 %: the app was not the limit (the load generator or the auth-service on the other core was). Load average ${report.loadAverage.start.toFixed(1)} at the start, ` +
       `${report.loadAverage.end.toFixed(1)} at the end${report.smoke ? '. **Smoke run: proves the harness, measures nothing.**' : '.'}`,
     '',
   );
@@ -149,8 +160,8 @@ export function markdown(report: BenchReport): string {
     lines.push(
       `**${adapter}**`,
       '',
-      '| scenario | req/s | ratio | p99 ms | upstream calls/req | app CPU µs/req | app busy | RSS MB | target |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| scenario | req/s | ratio | CPU ratio | p99 ms | upstream calls/req | app CPU µs/req | app busy | RSS MB | target (ratio) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
     for (const summary of summaries) {
       const { perSecond, ratio } = summary;
@@ -158,6 +169,7 @@ export function markdown(report: BenchReport): string {
         summary.label,
         `${thousands(perSecond.median)} (${thousands(perSecond.min)}–${thousands(perSecond.max)})`,
         `${fixed(ratio.median)} (${fixed(ratio.min)}–${fixed(ratio.max)})`,
+        `${fixed(summary.cpuRatio.median)} (${fixed(summary.cpuRatio.min)}–${fixed(summary.cpuRatio.max)})`,
         String(summary.p99Ms),
         String(summary.upstreamPerRequest),
         String(summary.appCpuMicrosPerRequest),

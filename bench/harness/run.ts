@@ -4,7 +4,7 @@
  * `npm run bench -- --smoke` runs every scenario for a moment, to prove the
  * harness in CI; it measures nothing worth reading. Other flags:
  * `--rounds=N`, `--duration=S`, `--adapters=express,fastify`, `--only=public,new-local`
- * (those scenarios, in their apps), and `--profile`: each app runs under
+ * (those scenarios, in their apps), `--no-rss` (no RSS row), and `--profile`: each app runs under
  * `node --cpu-prof`, and the functions that took the most CPU are printed.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,8 @@ interface Settings {
   rssCounts: [number, number];
   rssLimitMb: number;
   scenarios: readonly Scenario[];
+  /** Whether to measure the RSS row (not with `--profile` nor `--no-rss`). */
+  rss: boolean;
   /** Where the apps' CPU profiles go (`--profile`), if anywhere. */
   profileDirectory?: string;
 }
@@ -71,6 +73,7 @@ function settingsOf(argv: string[]): Settings {
         scenario.id === 'public' ||
         flag('only')!.split(',').includes(scenario.id),
     ),
+    rss: !argv.includes('--profile') && !argv.includes('--no-rss'),
     ...(argv.includes('--profile')
       ? {
           profileDirectory: fileURLToPath(
@@ -126,8 +129,8 @@ class AdapterBench {
     } finally {
       await Promise.all([...this.apps.values()].map((app) => app.stop()));
     }
-    const rss = this.settings.profileDirectory === undefined ? await this.rssGrowth() : undefined;
-    return { scenarios: summarize(this.adapter, this.results), rss };
+    const rss = this.settings.rss ? await this.rssGrowth() : undefined;
+    return { scenarios: summarize(this.adapter, this.results), rounds: this.results, rss };
   }
 
   private start(mode: BenchMode): Promise<AppProcess> {
@@ -144,15 +147,16 @@ class AdapterBench {
   /** Every scenario once per round, in order, each round with a public run of its own. */
   private async rounds(scenarios: Scenario[], publicId = 'public'): Promise<void> {
     for (let round = 1; round <= this.settings.rounds; round++) {
-      let baseline = Number.NaN;
+      let baseline = { perSecond: Number.NaN, appCpuMicrosPerRequest: Number.NaN };
       for (const scenario of scenarios) {
         const measured = await this.measure(scenario);
-        if (scenario.id === 'public') baseline = measured.perSecond;
+        if (scenario.id === 'public') baseline = measured;
         this.results.push({
           ...measured,
           scenario: scenario.id === 'public' ? publicId : scenario.id,
           round,
-          ratio: measured.perSecond / baseline,
+          ratio: measured.perSecond / baseline.perSecond,
+          cpuRatio: baseline.appCpuMicrosPerRequest / measured.appCpuMicrosPerRequest,
         });
         const { perSecond, failures } = measured;
         console.log(
@@ -165,7 +169,7 @@ class AdapterBench {
 
   private async measure(
     scenario: Scenario,
-  ): Promise<Omit<RoundResult, 'scenario' | 'round' | 'ratio'>> {
+  ): Promise<Omit<RoundResult, 'scenario' | 'round' | 'ratio' | 'cpuRatio'>> {
     const app = this.app(scenario.mode);
     const { connections, warmUpSeconds, durationSeconds } = this.settings;
     const load = (requests: LoadRequest[] | LoadRequest[][], seconds: number) =>

@@ -9,7 +9,6 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { firstValueFrom } from 'rxjs';
 import {
   AuthServiceError,
   AuthServicePayloadError,
@@ -155,9 +154,10 @@ export class AuthServiceHttp {
     if (remaining <= 0) throw new AuthServiceUnavailableError(call.operation, 'timeout');
     let response: AxiosResponse<unknown>;
     try {
-      response = await firstValueFrom(
-        this.http.request<unknown>(this.config(call, remaining, signal)),
-      );
+      // The app's axios instance itself, not HttpService's Observable around it: that one makes
+      // a cancel token per call and cancels it once the call is done (an error object per call).
+      // Our own signal (the deadline) is what aborts a call.
+      response = await this.http.axiosRef.request<unknown>(this.config(call, remaining, signal));
     } catch (error) {
       // Only the code: the error's config holds the Authorization header and the password form.
       const code = isAxiosError(error) ? error.code : undefined;
