@@ -56,7 +56,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   }) as Promise<autocannon.Result> & EventEmitter;
   // From when the connections start, not from when autocannon began building their requests.
   let started = performance.now();
-  run.once('start', () => (started = performance.now()));
+  const events: EventEmitter = run;
+  events.once('start', () => (started = performance.now()));
   const result = await run;
   const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;

@@ -110,8 +110,13 @@ export class AppProcess {
 
   /** @param profileDirectory - where to write a `--cpu-prof` profile of the app, if anywhere */
   static async start(config: BenchAppConfig, profileDirectory?: string): Promise<AppProcess> {
-    const flags =
-      profileDirectory === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`];
+    // `gc` before each RSS reading, so that it tells what is kept, not when V8 last collected.
+    const flags = [
+      '--expose-gc',
+      ...(profileDirectory === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`]),
+    ];
     const process = BenchProcess.start(
       '../app/serve.js',
       [JSON.stringify(config)],

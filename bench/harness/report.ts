@@ -126,7 +126,7 @@ export function summarize(adapter: BenchAdapter, results: RoundResult[]): Scenar
           ? Number.NaN
           : summary.perSecond.median / seed.perSecond.median;
     const min = target.min[adapter];
-    summary.target = { of: target.of, min, value: round(value), met: value >= min };
+    summary.target = { of: target.of, min, value: round(value, 3), met: value >= min };
   }
   return summaries;
 }
@@ -138,7 +138,10 @@ function targetCell(summary: ScenarioSummary | undefined): string {
   const target = summary?.target;
   if (target === undefined) return '';
   const compared = target.of === 'public' ? '' : '× seed';
-  return `${target.met ? 'met' : '**not met**'} (≥ ${target.min}${compared})`;
+  const value = `${target.value}${target.of === 'public' ? '' : '×'}`;
+  return target.met
+    ? `met (${value} ≥ ${target.min}${compared})`
+    : `**not met** (${value} < ${target.min}${compared})`;
 }
 
 /** The report as the README's table and the notes under it. */
