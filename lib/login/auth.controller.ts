@@ -123,8 +123,8 @@ export class AuthController {
    */
   @Post('logout')
   @HttpCode(204)
-  logout(@AuthToken() token: string): void {
-    this.verifier.forget(token);
+  async logout(@AuthToken() token: string): Promise<void> {
+    await this.verifier.forget(token);
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   WholeNumber,
 } from '../options/option-rules.js';
 import type { PermissionsSource } from '../permissions/index.js';
+import type { RedisConnection } from '../redis/redis-source.js';
 
 /** JWS algorithms the module can verify. `none` is not one of them. */
 export type JwtAlgorithm =
@@ -321,6 +322,39 @@ export class ApexAuthModuleOptions<T extends object = any> extends AuthApiOption
    */
   @NonEmptyString()
   strategyName?: string = 'apex-auth';
+
+  /**
+   * Share state between replicas in Redis: validated users, refused tokens,
+   * logouts, failed-login counters and the startup sync's lock. A `redis://`
+   * or `rediss://` URL, ioredis options, or an ioredis client of the app's
+   * (`ioredis` ≥ 5, an optional peer, loaded only when this is set). Absent:
+   * everything stays in process.
+   */
+  @Optional()
+  @Rule(
+    'redis',
+    isRedisConnection,
+    'must be a redis:// or rediss:// URL, ioredis options or an ioredis client',
+  )
+  @AsGiven()
+  redis?: RedisConnection;
+
+  /** What every Redis key and channel of this module starts with (default `apex-auth:<serviceName>:`). */
+  @Optional()
+  @NonEmptyString()
+  redisKeyPrefix?: string;
+}
+
+function isRedisConnection(value: unknown): boolean {
+  if (typeof value === 'string') {
+    try {
+      const { protocol } = new URL(value);
+      return protocol === 'redis:' || protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

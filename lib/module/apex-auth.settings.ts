@@ -9,6 +9,7 @@ import { JwksKeySource, type JwksFetcher } from '../verification/jwks-key-source
 import { type JwtKeySource, StaticJwtKey } from '../verification/jwt-keys.js';
 import type { TokenClaimsPolicy } from '../verification/token-screen.js';
 import type { LoginLimitSettings } from '../login/login-attempt.limiter.js';
+import type { RedisConnection } from '../redis/redis-source.js';
 import { validateOptions } from '../options/validate-options.js';
 import { PermissionSchema } from '../permissions/index.js';
 import {
@@ -43,6 +44,8 @@ export interface ApexAuthSettings<T extends object = object> {
   readonly lookupLimit: false | Readonly<LookupLimit>;
   readonly ipv6PrefixLength: number;
   readonly strategyName: string;
+  /** State shared by replicas; `false`: everything in process. */
+  readonly redis: false | { readonly connection: RedisConnection; readonly keyPrefix: string };
   readonly login: {
     readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
     readonly minFailureMs: number;
@@ -125,6 +128,13 @@ export function apexAuthSettings(options: unknown, context: SettingsContext): Ap
       valid.lookupLimit === false ? false : { ...(valid.lookupLimit as Required<LookupLimit>) },
     ipv6PrefixLength: valid.ipv6PrefixLength!,
     strategyName: valid.strategyName!,
+    redis:
+      valid.redis === undefined
+        ? false
+        : {
+            connection: valid.redis,
+            keyPrefix: valid.redisKeyPrefix ?? `apex-auth:${api.serviceName}:`,
+          },
     login: loginSettings,
   });
 }
@@ -237,3 +247,7 @@ function syncSettings(
 export const APEX_AUTH_SETTINGS = Symbol('apex-auth:settings');
 /** Injection token of the `@nestjs/throttler` storage that counts failed logins. */
 export const APEX_AUTH_LOGIN_STORAGE = Symbol('apex-auth:login-storage');
+/** Injection token of the connection to Redis (`undefined` without the `redis` option). */
+export const APEX_AUTH_REDIS = Symbol('apex-auth:redis');
+/** Injection token of the lock that lets one replica sync at a time (`undefined` without Redis). */
+export const APEX_AUTH_SYNC_LOCK = Symbol('apex-auth:sync-lock');

@@ -1,5 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from '../module/apex-auth.settings.js';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import {
+  APEX_AUTH_SETTINGS,
+  APEX_AUTH_SYNC_LOCK,
+  type ApexAuthSettings,
+} from '../module/apex-auth.settings.js';
 import { AuthApi, type PermissionSyncResult } from '../client/index.js';
 import {
   describePlan,
@@ -14,6 +18,14 @@ import {
   PermissionSyncError,
   safeErrorMessage,
 } from '../errors/index.js';
+
+/**
+ * Lets one replica sync at a time (with `redis`); the others wait for it
+ * until `waitUntil` (epoch ms), then sync anyway.
+ */
+export interface SyncLock {
+  runExclusive<T>(waitUntil: number, work: () => Promise<T>): Promise<T>;
+}
 
 const FIRST_RETRY_DELAY_MS = 250;
 /** A startup still waiting for the auth-service says so this soon. */
@@ -36,6 +48,7 @@ export class PermissionSyncService implements OnModuleInit {
   constructor(
     private readonly authApi: AuthApi,
     @Inject(APEX_AUTH_SETTINGS) private readonly settings: ApexAuthSettings,
+    @Optional() @Inject(APEX_AUTH_SYNC_LOCK) private readonly lock?: SyncLock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -73,7 +86,8 @@ export class PermissionSyncService implements OnModuleInit {
       );
     }, FIRST_NEWS_AFTER_MS);
     try {
-      return await this.attempts(prefix, upstream, deadline);
+      const run = () => this.attempts(prefix, upstream, deadline);
+      return await (this.lock === undefined ? run() : this.lock.runExclusive(deadline, run));
     } finally {
       clearTimeout(stillWaiting);
     }

@@ -7,7 +7,12 @@ import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './look
 import type { SignatureCheck } from './signature-check.js';
 import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
 import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
-import type { CachedUser, RefusedTokenStore, VerifiedUserStore } from './verification-stores.js';
+import type {
+  CachedUser,
+  RefusedTokenStore,
+  SharedVerifications,
+  VerifiedUserStore,
+} from './verification-stores.js';
 
 /** How validated users are cached. */
 export interface UserCacheSettings {
@@ -29,6 +34,8 @@ export interface TokenVerifierParts<T extends object> {
   signatures?: SignatureCheck;
   /** Absent: no caching at all (`cache: false`). */
   cache?: { settings: UserCacheSettings; users: VerifiedUserStore<T>; refused: RefusedTokenStore };
+  /** Users and refusals shared with other replicas, behind the in-process cache (needs `cache`). */
+  shared?: SharedVerifications<T>;
   lookupLimit: LookupLimit | false;
   ipv6PrefixLength: number;
 }
@@ -104,9 +111,19 @@ export class TokenVerifier<T extends object = object> {
     return verification;
   }
 
-  /** Forgets a token, so that its next use is verified again. */
-  forget(token: string | BearerCredential): void {
+  /**
+   * Forgets a token, so that its next use is verified again: here, and with
+   * shared state (`redis`) on every replica. Resolves once the others were told
+   * (or Redis could not be reached).
+   */
+  async forget(token: string | BearerCredential): Promise<void> {
     const { key } = credentialOf(token);
+    this.evict(key);
+    await this.parts.shared?.forget(key);
+  }
+
+  /** @internal Forgets a token's hash in this process only (another replica forgot it). */
+  evict(key: string): void {
     this.parts.cache?.users.delete(key);
     this.parts.cache?.refused.delete(key);
   }
@@ -137,10 +154,17 @@ export class TokenVerifier<T extends object = object> {
     const admitted = await budget?.enter(client);
     if (admitted instanceof TooManyTokenLookupsError) throw admitted;
     let user: AuthenticatedUser<T>;
+    let freshUntil: number | undefined;
+    // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
+    // junk opened it), its failures must not look like an outage that serves the token stale.
+    const lookUp = () => this.parts.lookup.lookUp(token, stale === undefined ? client : undefined);
+    const { shared, cache } = this.parts;
     try {
-      // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
-      // junk opened it), its failures must not look like an outage that serves the token stale.
-      user = await this.parts.lookup.lookUp(token, stale === undefined ? client : undefined);
+      if (shared !== undefined && cache !== undefined) {
+        ({ user, freshUntil } = await shared.lookUp(key, expiresAt, cache.settings.ttlMs, lookUp));
+      } else {
+        user = await lookUp();
+      }
     } catch (error) {
       if (error instanceof AuthenticationFailure) {
         // Only a refused token spends the budget.
@@ -156,15 +180,21 @@ export class TokenVerifier<T extends object = object> {
       admitted?.();
     }
     this.servingStale = false;
-    this.remember(key, user, expiresAt);
+    this.remember(key, user, expiresAt, freshUntil);
     return user;
   }
 
-  private remember(key: string, user: AuthenticatedUser<T>, expiresAt: number): void {
+  /** @param sharedUntil - how long another replica's result may be served without asking */
+  private remember(
+    key: string,
+    user: AuthenticatedUser<T>,
+    expiresAt: number,
+    sharedUntil = Infinity,
+  ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
-    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt);
+    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt, sharedUntil);
     const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
     if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
   }

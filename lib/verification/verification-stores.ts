@@ -29,6 +29,29 @@ export interface RefusedTokenStore {
   delete(key: string): void;
 }
 
+/**
+ * Validated users and refusals shared by replicas (Redis), asked on a miss of
+ * the in-process cache. Each method degrades to a no-op when the shared store
+ * cannot answer.
+ */
+export interface SharedVerifications<T extends object = object> {
+  /**
+   * Another replica's result for the token's hash, or `lookUp`'s, shared before it
+   * is returned; concurrent first uses across replicas share one lookup.
+   *
+   * @param freshFor - how long a result may be served without asking (the cache lifetime)
+   * @throws AuthenticationFailure when the token is refused (here or by another replica)
+   */
+  lookUp(
+    key: string,
+    expiresAt: number,
+    freshFor: number,
+    lookUp: () => Promise<AuthenticatedUser<T>>,
+  ): Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>;
+  /** Forgets a token's hash on every replica. */
+  forget(key: string): Promise<void>;
+}
+
 /** The in-process store of validated users: `lru-cache`, bounded, each entry with its own lifetime. */
 export class MemoryUserStore<T extends object = object> implements VerifiedUserStore<T> {
   private readonly entries: LRUCache<string, CachedUser<T>>;

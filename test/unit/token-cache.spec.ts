@@ -319,7 +319,7 @@ describe('stores of the verifier', () => {
     expect(b.cachedUsers()).toEqual([user]);
     expect(lookup.calls).toBe(1);
 
-    b.forget(token);
+    await b.forget(token);
     expect(users.entries.size).toBe(0);
     expect(a.cached(token)).toBeUndefined();
   });
@@ -349,7 +349,7 @@ describe('stores of the verifier', () => {
     await expect(b.verify(token)).rejects.toMatchObject({ detail: 'refused recently' });
     expect(lookup.calls).toBe(1);
 
-    a.forget(token);
+    await a.forget(token);
     expect(refused.keys.size).toBe(0);
   });
 });
