@@ -75,14 +75,7 @@ function shapeModule(definition: DynamicModule, given: ApexAuthModuleExtras): Dy
     global: extras.isGlobal,
     providers,
     controllers:
-      controller === false
-        ? []
-        : [
-            mountedAuthController(controller.path!, {
-              guarded: !extras.globalGuard,
-              codeExchange,
-            }),
-          ],
+      controller === false ? [] : [mountedAuthController(controller.path!, { codeExchange })],
   };
 }
 
