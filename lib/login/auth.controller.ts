@@ -24,12 +24,7 @@ import { AuthApi, type CallerContext } from '../client/index.js';
 import { AuthToken, CurrentUser } from '../decorators/param.decorators.js';
 import { Public } from '../decorators/requirement.decorators.js';
 import type { TokenSet } from '../client/auth-service.entities.js';
-import {
-  ApexAuthOptionsError,
-  AuthServiceError,
-  AuthServicePayloadError,
-  AuthServiceUnavailableError,
-} from '../errors/index.js';
+import { ApexAuthOptionsError, AuthServiceError, isUpstreamFailure } from '../errors/index.js';
 import { type ApexAuthSettings, APEX_AUTH_SETTINGS } from '../module/apex-auth.settings.js';
 import { clientKey } from '../verification/client-address.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
@@ -155,10 +150,9 @@ export class AuthController {
       this.adapterHost.httpAdapter.status(response, 200);
       return toTokenResponse(tokens);
     } catch (caught) {
-      const error =
-        caught instanceof AuthServiceUnavailableError || caught instanceof AuthServicePayloadError
-          ? new AuthServiceUnavailableException(caught)
-          : caught;
+      const error = isUpstreamFailure(caught)
+        ? new AuthServiceUnavailableException(caught)
+        : caught;
       if (retriesLater(error)) {
         this.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
         throw error;
