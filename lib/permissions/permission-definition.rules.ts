@@ -4,7 +4,7 @@ import {
   type PermissionType,
   type PermissionValue,
 } from '../client/auth-service.entities.js';
-import { NonEmptyString, OneOf, Optional, Rule } from '../options/option-rules.js';
+import { NonEmptyString, OneOf, Optional, Rule, Text } from '../options/option-rules.js';
 
 /**
  * The rules of one permission definition given as data (`permissions: [{ … }]`),
@@ -23,11 +23,11 @@ export class PermissionDefinitionRules {
   default!: PermissionValue;
 
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a string')
+  @Text()
   label?: string;
 
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a string')
+  @Text()
   description?: string;
 
   @Optional()
