@@ -124,9 +124,10 @@ export class ApexAuthGuard implements CanActivate {
     credential: BearerCredential,
   ): AuthenticatedUser<object> | Promise<AuthenticatedUser<object>> {
     const cached = this.verifier.cached(credential);
-    return cached === undefined
-      ? this.runStrategy(context, request)
-      : this.handleRequest(null, cached, undefined, context);
+    if (cached !== undefined) return this.handleRequest(null, cached, undefined, context);
+    // The strategy reads the request's token: the one this hook was given, whatever its caller read.
+    setBearerTokenOf(request, { credential });
+    return this.runStrategy(context, request);
   }
 
   /** On a public route: a valid token still sets the user; anything else is ignored. */
@@ -220,9 +221,11 @@ export class ApexAuthGuard implements CanActivate {
     return routeRules(context.getClass(), context.getHandler());
   }
 
-  /** Sets a header of the answer. */
+  /** Sets a header of the answer; a transport without a response (`getResponse` gives none) has no headers. */
   protected setHeader(context: ExecutionContext, name: string, value: string): void {
-    this.adapterHost.httpAdapter.setHeader(this.getResponse(context), name, value);
+    const response = this.getResponse(context);
+    if (response === undefined || response === null) return;
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
   }
 
   /** The new token goes through Passport, on the strategy's own Passport instance. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './digest.js';
 import type { HttpRequestLike } from './http-request.js';
 
 /**
@@ -21,7 +21,7 @@ export class BearerCredential {
 
   /** The SHA-256 of the whole token, base64url. */
   get key(): string {
-    this.#key ??= createHash('sha256').update(this.token).digest('base64url');
+    this.#key ??= sha256(this.token);
     return this.#key;
   }
 }
@@ -33,6 +33,12 @@ export type BearerTokenResult =
 // RFC 6750 §2.1: the scheme is case-insensitive; a JWS compact token is three
 // base64url parts. Anything else is malformed, not "missing".
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Whether a raw token (from another transport than the header) has the shape the header would let through. */
+export function isCompactJws(token: unknown): token is string {
+  return typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH && COMPACT_JWS.test(token);
+}
 
 // A WeakMap rather than a property: the raw token must not ride along when an
 // app serialises or logs its request object.

@@ -127,7 +127,7 @@ export class AuthServiceHttp {
     const retrying = retry(
       handleWhen(
         (error) =>
-          repeatable && isTransient(error) && deadline - performance.now() >= MIN_RETRY_BUDGET_MS,
+          repeatable && worthARetry(error) && deadline - performance.now() >= MIN_RETRY_BUDGET_MS,
       ),
       { maxAttempts: 1, backoff: RETRY_BACKOFF },
     );
@@ -215,7 +215,7 @@ export class AuthServiceHttp {
 }
 
 /** Unavailability may pass; a 4xx or a broken payload will not. */
-function isTransient(error: unknown): boolean {
+function worthARetry(error: unknown): boolean {
   return (
     error instanceof AuthServiceUnavailableError &&
     // Upstream asked for a pause longer than a retry's jitter.

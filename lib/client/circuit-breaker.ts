@@ -9,7 +9,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
-import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
+import { AuthServiceUnavailableError, isUpstreamFailure } from '../errors/index.js';
 import type { CircuitBreakerOptions } from './auth-api.options.js';
 
 /** The breaker's settings, defaults applied. */
@@ -284,8 +284,8 @@ export class CircuitBreaker {
 /** The auth-service failed (not the caller's request): what a breaker counts. */
 function isServiceFailure(error: unknown): boolean {
   return (
-    (error instanceof AuthServiceUnavailableError && error.reason !== 'circuit-open') ||
-    error instanceof AuthServicePayloadError
+    isUpstreamFailure(error) &&
+    !(error instanceof AuthServiceUnavailableError && error.reason === 'circuit-open')
   );
 }
 

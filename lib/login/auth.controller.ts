@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Header,
   HttpCode,
   Inject,
   Logger,
@@ -16,6 +15,7 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
@@ -24,12 +24,7 @@ import { AuthApi, type CallerContext } from '../client/index.js';
 import { AuthToken, CurrentUser } from '../decorators/param.decorators.js';
 import { Public } from '../decorators/requirement.decorators.js';
 import type { TokenSet } from '../client/auth-service.entities.js';
-import {
-  ApexAuthOptionsError,
-  AuthServiceError,
-  AuthServicePayloadError,
-  AuthServiceUnavailableError,
-} from '../errors/index.js';
+import { ApexAuthOptionsError, AuthServiceError, isUpstreamFailure } from '../errors/index.js';
 import { type ApexAuthSettings, APEX_AUTH_SETTINGS } from '../module/apex-auth.settings.js';
 import { clientKey } from '../verification/client-address.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
@@ -55,7 +50,8 @@ const validation = new ValidationPipe({
 /**
  * The login routes, mounted at `controller.path` (default `auth`):
  * - `POST login` — password login (form or JSON) → RFC 6749 token response;
- * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body);
+ * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body),
+ *   mounted by the module where it is configured (see {@link AuthController.exchangeCode});
  * - `GET me` — the current {@link AuthenticatedUser};
  * - `POST logout` — forgets the caller's token in this service's cache.
  *
@@ -77,9 +73,6 @@ export class AuthController {
 
   @Public()
   @Post('login')
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
   login(
     @Body(validation) body: LoginDto,
     @Req() request: HttpRequestLike,
@@ -90,16 +83,17 @@ export class AuthController {
     );
   }
 
-  @Public()
-  @Post('login/code')
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
-  async exchangeCode(
-    @Query('code') queryCode: unknown,
-    @Body() body: unknown,
-    @Req() request: HttpRequestLike,
-    @Res({ passthrough: true }) response: unknown,
+  /**
+   * The OAuth authorization-code exchange (`code` in the query or the body).
+   * Not a route here: the module mounts it as `POST <path>/login/code` where the
+   * exchange is configured, so that elsewhere the path is an unknown route. A
+   * subclass mounts it with a route of its own that calls this.
+   */
+  protected async exchangeCode(
+    queryCode: unknown,
+    body: unknown,
+    request: HttpRequestLike,
+    response: unknown,
   ): Promise<TokenResponse> {
     const bodyCode = (body as { code?: unknown } | undefined)?.code;
     const { code } = (await validation.transform(
@@ -111,6 +105,8 @@ export class AuthController {
     );
   }
 
+  // Guarded here, not only by the global guard: a subclass mounted with it off stays closed.
+  @UseGuards(ApexAuthGuard)
   @Get('me')
   me(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
     return user;
@@ -121,6 +117,7 @@ export class AuthController {
    * asks the auth-service again. The auth-service has no revocation endpoint:
    * the token itself stays valid there until it expires.
    */
+  @UseGuards(ApexAuthGuard)
   @Post('logout')
   @HttpCode(204)
   async logout(@AuthToken() token: string): Promise<void> {
@@ -129,7 +126,10 @@ export class AuthController {
 
   /**
    * Runs one sign-in under the failed-login limits. Every refusal is the same
-   * `401`, counted, and answered no sooner than the {@link RefusalDelay}.
+   * `401`, counted, and answered no sooner than the {@link RefusalDelay}. The
+   * answer is never stored by a cache (`Cache-Control: no-store`, RFC 6749
+   * §5.1), and a token set is a `200`: set here, so that a route of a
+   * subclass's own that signs in gets both without decorators.
    */
   protected async signIn(
     username: string | undefined,
@@ -139,18 +139,20 @@ export class AuthController {
     attempt: (on: CallerContext) => Promise<TokenSet>,
   ): Promise<TokenResponse> {
     const started = Date.now();
+    this.setHeader(response, 'Cache-Control', 'no-store');
+    this.setHeader(response, 'Pragma', 'no-cache');
     const client = clientKey(addressOf(request), this.settings.ipv6PrefixLength);
     let release: (() => void) | undefined;
     try {
       release = await this.limiter.assertAllowed(username, client);
       const tokens = await attempt({ caller: client });
       this.refusalDelay.observeSuccess(Date.now() - started);
+      this.adapterHost.httpAdapter.status(response, 200);
       return toTokenResponse(tokens);
     } catch (caught) {
-      const error =
-        caught instanceof AuthServiceUnavailableError || caught instanceof AuthServicePayloadError
-          ? new AuthServiceUnavailableException(caught)
-          : caught;
+      const error = isUpstreamFailure(caught)
+        ? new AuthServiceUnavailableException(caught)
+        : caught;
       if (retriesLater(error)) {
         this.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
         throw error;
@@ -175,13 +177,12 @@ export class AuthController {
 /**
  * The controller mounted at `path`: a subclass per module registration, so
  * that the path is the registration's and not a mutation of a shared class,
- * logged under the name `AuthController`. When the guard is not global, its
- * routes are guarded here; without `codeExchange` it has no `login/code`
- * route at all, so that the path answers as an unknown route does.
+ * logged under the name `AuthController`. Only with `codeExchange` does it
+ * have the `login/code` route: elsewhere the path answers as an unknown route.
  */
 export function mountedAuthController(
   path: string,
-  { guarded, codeExchange }: { guarded: boolean; codeExchange: boolean },
+  { codeExchange }: { codeExchange: boolean },
 ): Type<AuthController> {
   @Controller(path)
   class MountedAuthController extends AuthController implements OnModuleInit {
@@ -195,20 +196,29 @@ export function mountedAuthController(
       }
       if (!codeExchange && configured) {
         new Logger('ApexAuth').warn(
-          'oauthClient is set, but POST /login/code is not mounted: with forRootAsync, set controller: { codeExchange: true } next to useFactory',
+          `oauthClient is set, but POST /${path}/login/code is not mounted: with forRootAsync, set controller: { codeExchange: true } next to useFactory`,
         );
       }
     }
   }
-  if (!codeExchange) {
-    // Shadows the inherited route handler with a plain method: no route metadata, no route.
-    Object.defineProperty(MountedAuthController.prototype, 'exchangeCode', {
-      value: function exchangeCode(): never {
-        throw new Error('the code exchange is not mounted');
-      },
-    });
+  const mounted = codeExchange ? withCodeExchange(MountedAuthController) : MountedAuthController;
+  Object.defineProperty(mounted, 'name', { value: 'AuthController' });
+  return mounted;
+}
+
+function withCodeExchange(base: Type<AuthController>): Type<AuthController> {
+  @Controller(Reflect.getMetadata(PATH_METADATA, base) as string)
+  class CodeExchangeRoute extends base {
+    @Public()
+    @Post('login/code')
+    loginWithCode(
+      @Query('code') queryCode: unknown,
+      @Body() body: unknown,
+      @Req() request: HttpRequestLike,
+      @Res({ passthrough: true }) response: unknown,
+    ): Promise<TokenResponse> {
+      return this.exchangeCode(queryCode, body, request, response);
+    }
   }
-  if (guarded) UseGuards(ApexAuthGuard)(MountedAuthController);
-  Object.defineProperty(MountedAuthController, 'name', { value: 'AuthController' });
-  return MountedAuthController;
+  return CodeExchangeRoute;
 }

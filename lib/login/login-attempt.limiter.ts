@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { sha256 } from '../auth/digest.js';
 import { TooManyRequestsException } from '../auth/http-refusals.js';
 import { KeyedSlots, type ReleaseSlot } from './keyed-slots.js';
 import type { FailedLoginLimit as FailedLoginLimitOptions } from '../module/apex-auth.options.js';
@@ -153,7 +153,7 @@ export class LoginAttemptLimiter {
     const { perUsername, perIp } = this.settings;
     const folded = typeof username === 'string' ? foldUsername(username) : '';
     if (perUsername && folded !== '') {
-      keys.push([`apex-auth:login:user:${hash(folded)}`, perUsername, 'username']);
+      keys.push([`apex-auth:login:user:${sha256(folded)}`, perUsername, 'username']);
     }
     if (perIp && typeof client === 'string' && client !== '') {
       keys.push([`apex-auth:login:ip:${client}`, perIp, 'address']);
@@ -187,7 +187,3 @@ export function foldUsername(username: string): string {
 
 // eslint-disable-next-line no-control-regex -- these are the characters it strips
 const STRIPPED_AT_ENDS = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu;
-
-function hash(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}

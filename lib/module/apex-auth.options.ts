@@ -14,6 +14,7 @@ import {
   Optional,
   Rule,
   StringOrList,
+  Text,
   WholeNumber,
 } from '../options/option-rules.js';
 import type { PermissionsSource } from '../permissions/index.js';
@@ -53,17 +54,17 @@ export class JwtVerificationOptions {
 
   /** Shared HMAC secret of the auth-service, at least 32 bytes. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a string')
+  @Text()
   secret?: string;
 
   /** SPKI PEM of the auth-service's RSA (≥ 2048 bits) or EC key. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a PEM string')
+  @Text('must be a PEM string')
   publicKey?: string;
 
   /** URL of the auth-service's JWKS document. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be an absolute http(s) URL')
+  @Text('must be an absolute http(s) URL')
   jwksUri?: string;
 
   /**

@@ -13,7 +13,8 @@ import { KeyMismatchWatch, SignatureCheck } from '../verification/signature-chec
 import { TokenVerifier } from '../verification/token-verifier.js';
 import { UserLookup } from '../verification/user-lookup.js';
 import { MemoryRefusedStore, MemoryUserStore } from '../verification/verification-stores.js';
-import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
+import { APEX_AUTH_EXTRAS_PROBLEMS, MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
+import type { OptionProblem } from '../errors/index.js';
 import {
   apexAuthSettings,
   type ApexAuthSettings,
@@ -34,9 +35,14 @@ const LOCK_MARGIN_MS = 1_000;
 
 const settings: Provider = {
   provide: APEX_AUTH_SETTINGS,
-  inject: [MODULE_OPTIONS_TOKEN, HttpService],
-  useFactory: (options: unknown, http: HttpService): ApexAuthSettings =>
+  inject: [MODULE_OPTIONS_TOKEN, HttpService, { token: APEX_AUTH_EXTRAS_PROBLEMS, optional: true }],
+  useFactory: (
+    options: unknown,
+    http: HttpService,
+    extrasProblems: readonly OptionProblem[] | undefined,
+  ): ApexAuthSettings =>
     apexAuthSettings(options, {
+      extrasProblems,
       logger: new Logger('ApexAuth'),
       jwksFetcher: (jwksUri, api) => {
         const log = new UpstreamFailureLog(jwksUri.origin);

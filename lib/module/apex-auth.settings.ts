@@ -4,7 +4,7 @@ import type { UserCacheSettings } from '../verification/token-verifier.js';
 import type { LookupLimit } from '../verification/lookup-budget.js';
 import { authApiSettings, type AuthApiSettings } from '../client/auth-api.settings.js';
 import { checkSyncableSchema } from '../client/permission-plan.js';
-import { ApexAuthOptionsError } from '../errors/index.js';
+import { ApexAuthOptionsError, type OptionProblem } from '../errors/index.js';
 import { JwksKeySource, type JwksFetcher } from '../verification/jwks-key-source.js';
 import { type JwtKeySource, StaticJwtKey } from '../verification/jwt-keys.js';
 import type { TokenClaimsPolicy } from '../verification/token-screen.js';
@@ -58,18 +58,35 @@ export interface SettingsContext {
   /** The fetcher of the JWKS document (the module's HTTP client, with the client's timeout and circuits). */
   jwksFetcher: (jwksUri: URL, api: AuthApiSettings<object>) => JwksFetcher;
   logger: LoggerService;
+  /** What was wrong with the extras, reported with the options' problems. */
+  extrasProblems?: readonly OptionProblem[];
 }
 
-/** The options checked by their class; an extra among them is named as one. */
-function validModuleOptions(options: unknown): ApexAuthModuleOptions {
+/**
+ * The options checked by their class, reported in one error with what was
+ * wrong with the extras; an extra among the options is named as one.
+ */
+function validModuleOptions(
+  options: unknown,
+  extrasProblems: readonly OptionProblem[] = [],
+): ApexAuthModuleOptions {
+  let problems: readonly OptionProblem[] = [];
+  let valid: ApexAuthModuleOptions | undefined;
   try {
-    return validateOptions(ApexAuthModuleOptions, options);
+    valid = validateOptions(ApexAuthModuleOptions, options);
   } catch (error) {
     if (!(error instanceof ApexAuthOptionsError)) throw error;
-    // Returned by a forRootAsync factory, it comes too late: the module's shape is decided before.
-    const extras: readonly string[] = EXTRA_KEYS;
-    throw new ApexAuthOptionsError(
-      error.problems.map((each) =>
+    problems = error.problems;
+  }
+  const extras: readonly string[] = EXTRA_KEYS;
+  const reported = new Set(extrasProblems.map(({ option }) => option));
+  const all = [
+    ...extrasProblems,
+    // A misspelt extra was named by the extras' check already, with the likely one.
+    ...problems
+      .filter(({ option }) => !reported.has(option))
+      .map((each) =>
+        // Returned by a forRootAsync factory, it comes too late: the module's shape is decided before.
         extras.includes(each.option)
           ? {
               option: each.option,
@@ -78,8 +95,9 @@ function validModuleOptions(options: unknown): ApexAuthModuleOptions {
             }
           : each,
       ),
-    );
-  }
+  ];
+  if (all.length > 0 || valid === undefined) throw new ApexAuthOptionsError(all);
+  return valid;
 }
 
 /**
@@ -90,7 +108,7 @@ function validModuleOptions(options: unknown): ApexAuthModuleOptions {
  *   the first one the checks that need several options at once find)
  */
 export function apexAuthSettings(options: unknown, context: SettingsContext): ApexAuthSettings {
-  const valid = validModuleOptions(options);
+  const valid = validModuleOptions(options, context.extrasProblems);
   const api = authApiSettings<object>(valid, true);
   const schema =
     valid.permissions === undefined ? undefined : PermissionSchema.from(valid.permissions);

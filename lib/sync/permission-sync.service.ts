@@ -12,12 +12,7 @@ import {
   summarizeSync,
 } from '../client/permission-sync.describe.js';
 import type { PermissionSyncEvent } from '../client/permission-sync.js';
-import {
-  AuthServicePayloadError,
-  AuthServiceUnavailableError,
-  PermissionSyncError,
-  safeErrorMessage,
-} from '../errors/index.js';
+import { isUpstreamFailure, PermissionSyncError, safeErrorMessage } from '../errors/index.js';
 
 /**
  * Lets one replica sync at a time (with `redis`); the others wait for it
@@ -120,7 +115,7 @@ export class PermissionSyncService implements OnModuleInit {
         this.logger.log(summarizeSync(serviceName, result));
         return result;
       } catch (error) {
-        if (isTransient(error) && Date.now() + delay < deadline) {
+        if (worthRetrying(error) && Date.now() + delay < deadline) {
           this.logger.warn(
             `${prefix}: ${safeErrorMessage(error)} (${upstream}); retrying in ${delay} ms`,
           );
@@ -152,7 +147,6 @@ export class PermissionSyncService implements OnModuleInit {
 }
 
 /** Worth another try: the auth-service may come back, and a rerun finishes a half-done sync. */
-function isTransient(error: unknown): boolean {
-  const cause = error instanceof PermissionSyncError ? error.cause : error;
-  return cause instanceof AuthServiceUnavailableError || cause instanceof AuthServicePayloadError;
+function worthRetrying(error: unknown): boolean {
+  return isUpstreamFailure(error instanceof PermissionSyncError ? error.cause : error);
 }

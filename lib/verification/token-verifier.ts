@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
-import { BearerCredential } from '../auth/bearer-token.js';
+import { isUpstreamFailure } from '../errors/index.js';
+import { BearerCredential, isCompactJws } from '../auth/bearer-token.js';
 import { AuthenticationFailure } from './authentication-failure.js';
-import { clientKey } from './client-address.js';
+import { clientKey, UNKNOWN_ADDRESS } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
 import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
@@ -42,7 +42,10 @@ export interface TokenVerifierParts<T extends object> {
 
 /** Who is asking, for the limits and for attributing failures. */
 export interface VerifyOptions {
-  /** The caller's address (`request.ip`); grouped as the limits count it. */
+  /**
+   * The caller's address (`request.ip`); grouped as the limits count it.
+   * Without one, the caller counts with every other caller without one.
+   */
   clientAddress?: string;
 }
 
@@ -77,6 +80,7 @@ export class TokenVerifier<T extends object = object> {
    * `undefined`. Synchronous: the warm path of every request.
    */
   cached(token: string | BearerCredential): AuthenticatedUser<T> | undefined {
+    if (!(token instanceof BearerCredential) && !isCompactJws(token)) return undefined;
     const entry = this.parts.cache?.users.get(credentialOf(token).key);
     return entry !== undefined && this.now() < entry.freshUntil ? entry.user : undefined;
   }
@@ -84,14 +88,20 @@ export class TokenVerifier<T extends object = object> {
   /**
    * The user a token belongs to.
    *
-   * @throws AuthenticationFailure (a `401`) when the token is not good
-   * @throws TooManyTokenLookupsError (a `429`) when its address had too many tokens refused
-   * @throws AuthServiceError (a `503`) when the auth-service cannot say
+   * @throws an `UnauthorizedException` (`401`) when the token is not good (malformed,
+   *   forged, expired, refused)
+   * @throws a `429` `HttpException` with `retryAfterSeconds` when its address had too many
+   *   tokens refused
+   * @throws AuthServiceError (answer `503`) when the auth-service cannot say
    */
   verify(
     token: string | BearerCredential,
     options: VerifyOptions = {},
   ): Promise<AuthenticatedUser<T>> {
+    // The header's rules for a token from anywhere else (a handshake, a GraphQL context).
+    if (!(token instanceof BearerCredential) && !isCompactJws(token)) {
+      return Promise.reject(new AuthenticationFailure('invalid token', 'malformed'));
+    }
     const credential = credentialOf(token);
     const { key } = credential;
     const cache = this.parts.cache;
@@ -102,7 +112,9 @@ export class TokenVerifier<T extends object = object> {
     }
     let verification = this.inFlight.get(key);
     if (verification === undefined) {
-      const client = clientKey(options.clientAddress, this.parts.ipv6PrefixLength);
+      // Without an address, counted with every other caller without one: never unbounded.
+      const address = options.clientAddress ?? UNKNOWN_ADDRESS;
+      const client = clientKey(address, this.parts.ipv6PrefixLength);
       verification = this.verifyAnew(credential, client, entry).finally(() =>
         this.inFlight.delete(key),
       );
@@ -204,8 +216,7 @@ export class TokenVerifier<T extends object = object> {
     error: unknown,
     stale: CachedUser<T> | undefined,
   ): AuthenticatedUser<T> | undefined {
-    const unavailable =
-      error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
+    const unavailable = isUpstreamFailure(error);
     // The entry's own lifetime ends its grace (and the token's exp): it was found, so it is within it.
     if (!unavailable || stale === undefined) return undefined;
     if (!this.servingStale) {
