@@ -152,7 +152,8 @@ describe('misspelt extras', () => {
   });
 
   it('forRoot: reported with the problems of the options, in one error', async () => {
-    const { serviceName: _left, ...withoutName } = options;
+    const withoutName: Partial<ApexAuthModuleOptions> = { ...options };
+    delete withoutName.serviceName;
     const error = await failureOf(() =>
       start(
         ApexAuthModule.forRoot({
