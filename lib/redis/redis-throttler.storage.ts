@@ -61,7 +61,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
             // Lua numbers are doubles: the largest safe integer stays exact.
             Math.min(limit, Number.MAX_SAFE_INTEGER),
             blockDuration,
-          ) as Promise<unknown>,
+          ),
       ),
       this.fallback.increment(key, ttl, limit, blockDuration, throttlerName),
     ]);

@@ -38,7 +38,7 @@ export class RedisAttemptSlots implements SharedAttemptSlots {
     const until = this.now() + this.leaseMs;
     for (;;) {
       const taken = await this.redis.run(
-        (client) => client.eval(ACQUIRE, 1, slots, limit, this.leaseMs) as Promise<unknown>,
+        (client) => client.eval(ACQUIRE, 1, slots, limit, this.leaseMs),
       );
       if (taken === undefined) return () => undefined;
       if (taken === 1) return this.releaser(slots);
@@ -52,7 +52,7 @@ export class RedisAttemptSlots implements SharedAttemptSlots {
     return () => {
       if (released) return;
       released = true;
-      void this.redis.run((client) => client.eval(RELEASE, 1, slots) as Promise<unknown>);
+      void this.redis.run((client) => client.eval(RELEASE, 1, slots));
     };
   }
 }

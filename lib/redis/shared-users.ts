@@ -158,7 +158,9 @@ export class SharedUsers<T extends object> {
       const found = await this.read(key);
       if (found !== undefined) return found;
       const holder = await this.redis.run((client) => client.exists(lock));
-      // The lock is gone without a result (its lookup failed), or Redis is: look it up here.
+      // Released since the read: its result, if it had one, is there now.
+      if (holder === 0) return this.read(key);
+      // Redis cannot say: look it up here.
       if (holder !== 1) return undefined;
     }
     return undefined;

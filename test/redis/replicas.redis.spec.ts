@@ -42,9 +42,9 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
   it('a token validated on one replica is served by another without a lookup', async () => {
     const [a, b] = await start(2);
     const token = emulator.issueToken('editor');
-    const first = await call(`${a!.url}/products/mine`, { token });
+    const first = await call(`${a.url}/products/mine`, { token });
     expect(first.status, show(first)).toBe(200);
-    const second = await call(`${b!.url}/products/mine`, { token });
+    const second = await call(`${b.url}/products/mine`, { token });
     expect(second.status, show(second)).toBe(200);
     expect(second.body).toEqual(first.body);
     expect(second.body.isInstance).toBe(true);
@@ -58,7 +58,7 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     emulator.setLatency({ user: 150 });
     const token = emulator.issueToken('viewer');
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => call(`${apps[i % 3]!.url}/products`, { token })),
+      Array.from({ length: 50 }, (_, i) => call(`${apps[i % 3].url}/products`, { token })),
     );
     emulator.setLatency(0);
     expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
@@ -69,31 +69,31 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     const [a, b] = await start(2);
     const token = emulator.issueToken('viewer');
     emulator.revokeToken(token);
-    expect((await call(`${a!.url}/products`, { token })).status).toBe(401);
-    expect((await call(`${b!.url}/products`, { token })).status).toBe(401);
+    expect((await call(`${a.url}/products`, { token })).status).toBe(401);
+    expect((await call(`${b.url}/products`, { token })).status).toBe(401);
     expect(emulator.requestCount('user')).toBe(1);
   });
 
   it('a logout on one replica makes every replica look the token up again', async () => {
     const [a, b] = await start(2);
     const token = emulator.issueToken('editor');
-    expect((await call(`${a!.url}/products`, { token })).status).toBe(200);
-    expect((await call(`${b!.url}/products`, { token })).status).toBe(200);
-    const verifierOfB = b!.app.get(TokenVerifier, { strict: false });
+    expect((await call(`${a.url}/products`, { token })).status).toBe(200);
+    expect((await call(`${b.url}/products`, { token })).status).toBe(200);
+    const verifierOfB = b.app.get(TokenVerifier, { strict: false });
     expect(verifierOfB.cached(token)).toBeDefined();
 
-    const logout = await call(`${a!.url}/auth/logout`, { method: 'POST', token });
+    const logout = await call(`${a.url}/auth/logout`, { method: 'POST', token });
     expect(logout.status, show(logout)).toBe(204);
     // Published before the 204: B forgets it as soon as the message arrives (well within 1 s).
     await until(() => verifierOfB.cached(token) === undefined, 1_000);
-    expect((await call(`${b!.url}/products`, { token })).status).toBe(200);
+    expect((await call(`${b.url}/products`, { token })).status).toBe(200);
     expect(emulator.requestCount('user')).toBe(2);
   });
 
   it('five failed logins spread over three replicas make the sixth a 429 on any of them', async () => {
     const apps = await start(3);
     const attempt = (i: number) =>
-      call(`${apps[i % 3]!.url}/auth/login`, {
+      call(`${apps[i % 3].url}/auth/login`, {
         method: 'POST',
         json: { username: 'viewer', password: `wrong-${i}` },
       });
@@ -104,7 +104,7 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
       expect(refused.headers.get('retry-after')).not.toBeNull();
     }
     // The right password too, while blocked: the limit is per username, across replicas.
-    const right = await call(`${apps[2]!.url}/auth/login`, {
+    const right = await call(`${apps[2].url}/auth/login`, {
       method: 'POST',
       json: { username: 'viewer', password: PASSWORDS.viewer },
     });
@@ -117,7 +117,7 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     emulator.setLatency({ login: 200 });
     const answers = await Promise.all(
       Array.from({ length: 15 }, (_, i) =>
-        call(`${apps[i % 3]!.url}/auth/login`, {
+        call(`${apps[i % 3].url}/auth/login`, {
           method: 'POST',
           json: { username: 'editor', password: `guess-${i}` },
         }),
@@ -131,13 +131,13 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
 
   it('keeps no token, password or password hash in Redis', async () => {
     const apps = await start(2);
-    const login = await call(`${apps[0]!.url}/auth/login`, {
+    const login = await call(`${apps[0].url}/auth/login`, {
       method: 'POST',
       json: { username: 'admin', password: PASSWORDS.admin },
     });
     const token = login.body.access_token as string;
-    await call(`${apps[1]!.url}/products/mine`, { token });
-    await call(`${apps[0]!.url}/auth/login`, {
+    await call(`${apps[1].url}/products/mine`, { token });
+    await call(`${apps[0].url}/auth/login`, {
       method: 'POST',
       json: { username: 'viewer', password: 'a-wrong-password' },
     });
