@@ -17,6 +17,17 @@ describe('the README says what package.json says', () => {
     expect(Object.fromEntries(rows)).toEqual(manifest.peerDependencies);
   });
 
+  it('the optional peers are marked optional there, and only they', () => {
+    const optional = Object.entries(manifest.peerDependenciesMeta ?? {})
+      .filter(([, meta]) => (meta as { optional?: boolean }).optional === true)
+      .map(([name]) => name)
+      .sort();
+    const marked = [...install.matchAll(/^\| ((?:`[^`]+`(?:, )?)+) +\|[^\n]*\(optional/gm)]
+      .flatMap(([, names]) => [...names.matchAll(/`([^`]+)`/g)].map(([, name]) => name))
+      .sort();
+    expect(marked).toEqual(optional);
+  });
+
   it('the Node versions are the engines range, and CI runs on its lowest version', () => {
     expect(install).toContain(`**Node.js: \`${engines}\`**`);
     // As .ci/run reads it: the range names its lowest version first.
