@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
  * so the sweep, the patched `AuthServiceEmulator.start` and Nest's static logger below
  * last for one file only.
  */
-const SWEPT = /^test\/(?:security|faults)\//;
+const SWEPT = /^test\/(?:security|faults|redis)\//;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const file = relative(root, expect.getState().testPath ?? '').replaceAll('\\', '/');
 
