@@ -100,7 +100,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
    * old refresh token is spent: keep the returned one.
    *
    * @throws AuthServiceNotFoundError when the auth-service does not offer refresh tokens (it
-   *   answered 404, 405, or 422 to the grant type; the last is reported as 405)
+   *   answered 404, 405, or 400 or 422 to the grant type; the last two are reported as 405)
    * @throws AuthServiceUnauthorizedError for an unknown or already used refresh token
    */
   async refresh(refreshToken: string, on?: CallerContext): Promise<TokenSet> {
@@ -115,8 +115,12 @@ export class AuthApi<T extends object = ServiceMetadata> {
         read: (body) => decodeTokenSet('refresh', body),
       });
     } catch (error) {
-      // An auth-service without the grant refuses its name as a validation error (FastAPI's pattern check).
-      if (error instanceof AuthServiceValidationError && error.status === 422) {
+      // An auth-service without the grant refuses its name as a validation error: FastAPI's
+      // pattern check (422), or a hand-written check of grant_type (400, as RFC 6749 §5.2 has it).
+      if (
+        error instanceof AuthServiceValidationError &&
+        (error.status === 422 || error.status === 400)
+      ) {
         throw new AuthServiceNotFoundError('refresh', 405);
       }
       throw error;

@@ -6,6 +6,7 @@ import {
   HttpCode,
   Inject,
   Logger,
+  NotImplementedException,
   Post,
   Query,
   Req,
@@ -27,6 +28,7 @@ import type { TokenSet } from '../client/auth-service.entities.js';
 import {
   ApexAuthOptionsError,
   AuthServiceError,
+  AuthServiceNotFoundError,
   AuthServicePayloadError,
   AuthServiceUnavailableError,
 } from '../errors/index.js';
@@ -38,6 +40,7 @@ import { LoginAttemptLimiter } from './login-attempt.limiter.js';
 import {
   AuthorizationCodeDto,
   LoginDto,
+  RefreshTokenDto,
   toTokenResponse,
   type TokenResponse,
 } from './login.dtos.js';
@@ -56,13 +59,15 @@ const validation = new ValidationPipe({
  * The login routes, mounted at `controller.path` (default `auth`):
  * - `POST login` — password login (form or JSON) → RFC 6749 token response;
  * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body);
+ * - `POST refresh` — new tokens for a refresh token (form or JSON), the rotated one included;
  * - `GET me` — the current {@link AuthenticatedUser};
  * - `POST logout` — forgets the caller's token in this service's cache.
  *
  * The auth-service's error bodies never reach the caller: every kind of wrong
  * credentials is one `401`, answered no sooner than the slowest login the
  * auth-service answered lately (at least `login.minFailureMs`);
- * repeated failures are `429`; an unhealthy auth-service is `503`.
+ * repeated failures are `429`; an unhealthy auth-service is `503`; an
+ * auth-service without refresh tokens is `501` on `POST refresh`.
  */
 @Controller()
 export class AuthController {
@@ -111,6 +116,35 @@ export class AuthController {
     );
   }
 
+  /**
+   * New tokens for a refresh token; the auth-service rotates it, so the answer
+   * holds the one to use next. A refused or reused one is the same `401`, and
+   * counts against the client address under the failed-login limits (a refresh
+   * token names no user that could be counted before the auth-service answers).
+   */
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  refresh(
+    @Body(validation) body: RefreshTokenDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    return this.signIn(undefined, request, response, 'invalid refresh token', async (on) => {
+      try {
+        return await this.authApi.refresh(body.refresh_token, on);
+      } catch (error) {
+        // The auth-service lacks the grant: no fault of the caller's, so neither counted nor a 401.
+        if (error instanceof AuthServiceNotFoundError) {
+          throw new NotImplementedException('the auth-service does not support refresh tokens');
+        }
+        throw error;
+      }
+    });
+  }
+
   @Get('me')
   me(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
     return user;
@@ -130,6 +164,9 @@ export class AuthController {
   /**
    * Runs one sign-in under the failed-login limits. Every refusal is the same
    * `401`, counted, and answered no sooner than the {@link RefusalDelay}.
+   *
+   * @param username - the username a password login counts failures for; `undefined` for a
+   *   credential that names none (a code, a refresh token): counted per address only
    */
   protected async signIn(
     username: string | undefined,
@@ -144,7 +181,8 @@ export class AuthController {
     try {
       release = await this.limiter.assertAllowed(username, client);
       const tokens = await attempt({ caller: client });
-      this.refusalDelay.observeSuccess(Date.now() - started);
+      // Only a password login makes the auth-service hash a password: what refusals must hide.
+      if (username !== undefined) this.refusalDelay.observeSuccess(Date.now() - started);
       return toTokenResponse(tokens);
     } catch (caught) {
       const error =
