@@ -264,6 +264,11 @@ describe.each(PLATFORMS)('route security in the OpenAPI document on %s', (platfo
     const login = operation(document, 'post', '/session/login');
     expect(login.requestBody.content['application/json'].schema).toEqual(ref('LoginDto'));
     expect(operation(document, 'get', '/session/me').security).toEqual(BOTH_SCHEMES);
+    // A global prefix moves the token endpoints with the routes.
+    app.setGlobalPrefix('api');
+    expect(documentOf(app).components?.securitySchemes?.oauth2).toMatchObject({
+      flows: { password: { tokenUrl: '/api/session/login', refreshUrl: '/api/session/refresh' } },
+    });
   });
 
   it('without AuthController, only the bearer scheme', async () => {
