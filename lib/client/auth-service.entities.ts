@@ -7,14 +7,6 @@ export type ServiceMetadata = Record<string, PermissionValue>;
 /** The type of a permission's value. `integer` is a whole number. */
 export type PermissionType = 'string' | 'integer' | 'boolean';
 
-/** Every {@link PermissionType}, for the checks of definitions and payloads. */
-export const PERMISSION_TYPES: readonly PermissionType[] = ['string', 'integer', 'boolean'];
-
-/** Whether a value names a {@link PermissionType}. */
-export function isPermissionType(value: unknown): value is PermissionType {
-  return (PERMISSION_TYPES as readonly unknown[]).includes(value);
-}
-
 /** A value a user's service metadata may hold for a permission. */
 export type PermissionValue = string | number | boolean;
 

@@ -16,7 +16,11 @@ import {
   AuthServiceUnavailableError,
 } from '../errors/index.js';
 import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
-import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitBreakerSettings,
+  type BreakerState,
+} from './circuit-breaker.js';
 import { Logger, type LoggerService } from '@nestjs/common';
 
 /** One request of the contract, and how its answer is read. */
@@ -102,6 +106,26 @@ export class AuthServiceHttp {
       this.logFailure(call.operation, error);
       throw error;
     }
+  }
+
+  /**
+   * Performs one operation outside the circuit breakers, never retried, for a
+   * health check: it must neither trip a circuit nor take a probe's place, and
+   * it reports rather than logs its failure.
+   */
+  probe<T = unknown>(call: AuthServiceCall<T>): Promise<T> {
+    return this.callWithRetry(call, false);
+  }
+
+  /** The state of each shared circuit, for health checks; `undefined` when the breakers are off. */
+  circuitStates(): Record<CircuitGroup, BreakerState> | undefined {
+    const breakers = this.breakers;
+    if (breakers === undefined) return undefined;
+    return {
+      login: breakers.login.state,
+      lookup: breakers.lookup.state,
+      other: breakers.other.state,
+    };
   }
 
   private logFailure(operation: string, error: unknown): void {

@@ -1,6 +1,5 @@
+import { PERMISSION_TYPES, isPermissionType } from './permission-types.js';
 import {
-  isPermissionType,
-  PERMISSION_TYPES,
   type PermissionType,
   type PermissionValue,
   type ServiceMetadata,

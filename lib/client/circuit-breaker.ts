@@ -15,6 +15,9 @@ import type { CircuitBreakerOptions } from './auth-api.options.js';
 /** The breaker's settings, defaults applied. */
 export type CircuitBreakerSettings = Required<CircuitBreakerOptions>;
 
+/** A shared circuit: `closed`, `open` (failing fast) or `half-open` (one probe under way, the rest fail fast). */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
 /** What the breaker tells the module's logs. */
 export interface CircuitBreakerEvents {
   /** The shared circuit opened (`scope: 'all'`) or one client's did. */
@@ -134,7 +137,7 @@ export class CircuitBreaker {
   }
 
   /** `closed`, `open` (failing fast) or `half-open` (a probe is under way), for health checks. */
-  get state(): 'closed' | 'open' | 'half-open' {
+  get state(): BreakerState {
     switch (this.shared.state) {
       case CircuitState.Closed:
         return 'closed';

@@ -5,6 +5,7 @@ import {
   HttpCode,
   Inject,
   Logger,
+  NotImplementedException,
   Post,
   Query,
   Req,
@@ -15,7 +16,6 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
@@ -24,7 +24,12 @@ import { AuthApi, type CallerContext } from '../client/index.js';
 import { AuthToken, CurrentUser } from '../decorators/param.decorators.js';
 import { Public } from '../decorators/requirement.decorators.js';
 import type { TokenSet } from '../client/auth-service.entities.js';
-import { ApexAuthOptionsError, AuthServiceError, isUpstreamFailure } from '../errors/index.js';
+import {
+  ApexAuthOptionsError,
+  AuthServiceError,
+  AuthServiceNotFoundError,
+  isUpstreamFailure,
+} from '../errors/index.js';
 import { type ApexAuthSettings, APEX_AUTH_SETTINGS } from '../module/apex-auth.settings.js';
 import { clientKey } from '../verification/client-address.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
@@ -33,6 +38,7 @@ import { LoginAttemptLimiter } from './login-attempt.limiter.js';
 import {
   AuthorizationCodeDto,
   LoginDto,
+  RefreshTokenDto,
   toTokenResponse,
   type TokenResponse,
 } from './login.dtos.js';
@@ -52,13 +58,15 @@ const validation = new ValidationPipe({
  * - `POST login` — password login (form or JSON) → RFC 6749 token response;
  * - `POST login/code` — OAuth authorization-code exchange (`code` in query or body),
  *   mounted by the module where it is configured (see {@link AuthController.exchangeCode});
+ * - `POST refresh` — new tokens for a refresh token (form or JSON), the rotated one included;
  * - `GET me` — the current {@link AuthenticatedUser};
  * - `POST logout` — forgets the caller's token in this service's cache.
  *
  * The auth-service's error bodies never reach the caller: every kind of wrong
  * credentials is one `401`, answered no sooner than the slowest login the
  * auth-service answered lately (at least `login.minFailureMs`);
- * repeated failures are `429`; an unhealthy auth-service is `503`.
+ * repeated failures are `429`; an unhealthy auth-service is `503`; an
+ * auth-service without refresh tokens is `501` on `POST refresh`.
  */
 @Controller()
 export class AuthController {
@@ -105,6 +113,32 @@ export class AuthController {
     );
   }
 
+  /**
+   * New tokens for a refresh token; the auth-service rotates it, so the answer
+   * holds the one to use next. A refused or reused one is the same `401`, and
+   * counts against the client address under the failed-login limits (a refresh
+   * token names no user that could be counted before the auth-service answers).
+   */
+  @Public()
+  @Post('refresh')
+  refresh(
+    @Body(validation) body: RefreshTokenDto,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    return this.signIn(undefined, request, response, 'invalid refresh token', async (on) => {
+      try {
+        return await this.authApi.refresh(body.refresh_token, on);
+      } catch (error) {
+        // The auth-service lacks the grant: no fault of the caller's, so neither counted nor a 401.
+        if (error instanceof AuthServiceNotFoundError) {
+          throw new NotImplementedException('the auth-service does not support refresh tokens');
+        }
+        throw error;
+      }
+    });
+  }
+
   // Guarded here, not only by the global guard: a subclass mounted with it off stays closed.
   @UseGuards(ApexAuthGuard)
   @Get('me')
@@ -130,6 +164,9 @@ export class AuthController {
    * answer is never stored by a cache (`Cache-Control: no-store`, RFC 6749
    * §5.1), and a token set is a `200`: set here, so that a route of a
    * subclass's own that signs in gets both without decorators.
+   *
+   * @param username - the username a password login counts failures for; `undefined` for a
+   *   credential that names none (a code, a refresh token): counted per address only
    */
   protected async signIn(
     username: string | undefined,
@@ -146,7 +183,8 @@ export class AuthController {
     try {
       release = await this.limiter.assertAllowed(username, client);
       const tokens = await attempt({ caller: client });
-      this.refusalDelay.observeSuccess(Date.now() - started);
+      // Only a password login makes the auth-service hash a password: what refusals must hide.
+      if (username !== undefined) this.refusalDelay.observeSuccess(Date.now() - started);
       this.adapterHost.httpAdapter.status(response, 200);
       return toTokenResponse(tokens);
     } catch (caught) {
@@ -175,6 +213,24 @@ export class AuthController {
 }
 
 /**
+ * `AuthController` with the code exchange as a route, `POST login/code`: the
+ * base of the mounted controller where the exchange is configured.
+ */
+@Controller()
+export class CodeExchangeRoute extends AuthController {
+  @Public()
+  @Post('login/code')
+  loginWithCode(
+    @Query('code') queryCode: unknown,
+    @Body() body: unknown,
+    @Req() request: HttpRequestLike,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    return this.exchangeCode(queryCode, body, request, response);
+  }
+}
+
+/**
  * The controller mounted at `path`: a subclass per module registration, so
  * that the path is the registration's and not a mutation of a shared class,
  * logged under the name `AuthController`. Only with `codeExchange` does it
@@ -184,8 +240,9 @@ export function mountedAuthController(
   path: string,
   { codeExchange }: { codeExchange: boolean },
 ): Type<AuthController> {
+  const base: Type<AuthController> = codeExchange ? CodeExchangeRoute : AuthController;
   @Controller(path)
-  class MountedAuthController extends AuthController implements OnModuleInit {
+  class MountedAuthController extends base implements OnModuleInit {
     onModuleInit(): void {
       const configured = this.settings.api.oauthClient !== undefined;
       if (codeExchange && !configured) {
@@ -201,24 +258,6 @@ export function mountedAuthController(
       }
     }
   }
-  const mounted = codeExchange ? withCodeExchange(MountedAuthController) : MountedAuthController;
-  Object.defineProperty(mounted, 'name', { value: 'AuthController' });
-  return mounted;
-}
-
-function withCodeExchange(base: Type<AuthController>): Type<AuthController> {
-  @Controller(Reflect.getMetadata(PATH_METADATA, base) as string)
-  class CodeExchangeRoute extends base {
-    @Public()
-    @Post('login/code')
-    loginWithCode(
-      @Query('code') queryCode: unknown,
-      @Body() body: unknown,
-      @Req() request: HttpRequestLike,
-      @Res({ passthrough: true }) response: unknown,
-    ): Promise<TokenResponse> {
-      return this.exchangeCode(queryCode, body, request, response);
-    }
-  }
-  return CodeExchangeRoute;
+  Object.defineProperty(MountedAuthController, 'name', { value: 'AuthController' });
+  return MountedAuthController;
 }

@@ -7,6 +7,7 @@ import { AuthServiceHttp, circuitsFor, UpstreamFailureLog } from '../client/auth
 import { BoundedThrottlerStorage } from '../login/bounded-throttler.storage.js';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter.js';
 import { RefusalDelay } from '../login/refusal-delay.js';
+import { openApiDocs } from '../openapi/openapi-docs.provider.js';
 import { PermissionSyncService } from '../sync/permission-sync.service.js';
 import { ApexAuthStrategy } from '../verification/apex-auth.strategy.js';
 import { KeyMismatchWatch, SignatureCheck } from '../verification/signature-check.js';
@@ -196,6 +197,7 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   ApexAuthGuard,
   PermissionSyncService,
   RouteRulesChecker,
+  openApiDocs,
 ];
 
 /**

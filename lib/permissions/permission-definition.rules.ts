@@ -1,9 +1,6 @@
+import { PERMISSION_TYPES } from '../client/permission-types.js';
 import { plainToInstance } from 'class-transformer';
-import {
-  PERMISSION_TYPES,
-  type PermissionType,
-  type PermissionValue,
-} from '../client/auth-service.entities.js';
+import { type PermissionType, type PermissionValue } from '../client/auth-service.entities.js';
 import { NonEmptyString, OneOf, Optional, Rule, Text } from '../options/option-rules.js';
 
 /**

@@ -1,6 +1,5 @@
+import { PERMISSION_TYPES, isPermissionType } from '../client/permission-types.js';
 import {
-  isPermissionType,
-  PERMISSION_TYPES,
   type PermissionType,
   type PermissionValue,
   type ServicePermissionDefinition,

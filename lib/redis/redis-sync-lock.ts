@@ -33,9 +33,7 @@ export class RedisSyncLock implements SyncLock {
     await this.redis.ready(Math.min(CONNECT_WAIT_MS, Math.max(0, waitUntil - this.now())));
     let held = false;
     for (;;) {
-      const taken = await this.redis.run((client) =>
-        client.set(lock, nonce, 'PX', LEASE_MS, 'NX'),
-      );
+      const taken = await this.redis.run((client) => client.set(lock, nonce, 'PX', LEASE_MS, 'NX'));
       if (taken === 'OK') {
         held = true;
         break;

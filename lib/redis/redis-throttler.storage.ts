@@ -51,17 +51,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     // Counted here too: a block set while Redis was away still holds once it is back.
     const [answer, local] = await Promise.all([
-      this.redis.run(
-        (client) =>
-          client.eval(
-            INCREMENT,
-            1,
-            this.redis.key('throttle', throttlerName, key),
-            ttl,
-            // Lua numbers are doubles: the largest safe integer stays exact.
-            Math.min(limit, Number.MAX_SAFE_INTEGER),
-            blockDuration,
-          ),
+      this.redis.run((client) =>
+        client.eval(
+          INCREMENT,
+          1,
+          this.redis.key('throttle', throttlerName, key),
+          ttl,
+          // Lua numbers are doubles: the largest safe integer stays exact.
+          Math.min(limit, Number.MAX_SAFE_INTEGER),
+          blockDuration,
+        ),
       ),
       this.fallback.increment(key, ttl, limit, blockDuration, throttlerName),
     ]);

@@ -37,8 +37,8 @@ export class RedisAttemptSlots implements SharedAttemptSlots {
     const slots = this.redis.key('attempts', key);
     const until = this.now() + this.leaseMs;
     for (;;) {
-      const taken = await this.redis.run(
-        (client) => client.eval(ACQUIRE, 1, slots, limit, this.leaseMs),
+      const taken = await this.redis.run((client) =>
+        client.eval(ACQUIRE, 1, slots, limit, this.leaseMs),
       );
       if (taken === undefined) return () => undefined;
       if (taken === 1) return this.releaser(slots);

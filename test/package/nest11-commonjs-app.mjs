@@ -1,7 +1,8 @@
 // A CommonJS Nest 11 app consumes the package: the tarball installs next to Nest 11
-// and its companions (the versions test/nest11 pins) without --legacy-peer-deps,
-// `npm ls` is clean, and the app, plain CommonJS, boots ApexAuthModule.forRoot()
-// against the emulator that the installed package's own bin runs.
+// and its companions (the versions test/nest11 pins, the optional @nestjs/swagger and
+// @nestjs/terminus included) without --legacy-peer-deps, `npm ls` is clean, and the
+// app, plain CommonJS, boots ApexAuthModule.forRoot() against the emulator that the
+// installed package's own bin runs, documents its routes and checks its health.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,13 @@ const MAIN = `'use strict';
 require('reflect-metadata');
 const { Controller, Get, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
-const { ApexAuthModule, CurrentUser } = require('@apex/nest-auth');
+const { DocumentBuilder, SwaggerModule } = require('@nestjs/swagger');
+const {
+  ApexAuthHealthIndicator,
+  ApexAuthModule,
+  ApexAuthSwagger,
+  CurrentUser,
+} = require('@apex/nest-auth');
 
 class ProfileController {
   show(username) {
@@ -39,6 +46,7 @@ class AppModule {}
 Module({
   imports: [ApexAuthModule.forRoot({ baseUrl: process.env.AUTH_SERVICE_URL, serviceName: 'shop' })],
   controllers: [ProfileController],
+  providers: [ApexAuthHealthIndicator],
 })(AppModule);
 
 (async () => {
@@ -47,11 +55,16 @@ Module({
   const url = await app.getUrl();
   const anonymous = await fetch(url + '/profile');
   const signedIn = await fetch(url + '/profile', { headers: { authorization: 'Bearer ' + process.env.TOKEN } });
+  const document = ApexAuthSwagger.setup(SwaggerModule.createDocument(app, new DocumentBuilder().build()));
   console.log(JSON.stringify({
     nest: require('@nestjs/core/package.json').version,
+    swagger: require('@nestjs/swagger/package.json').version,
     anonymous: anonymous.status,
     signedIn: signedIn.status,
     body: await signedIn.json(),
+    loginBody: document.paths['/auth/login'].post.requestBody.content['application/json'].schema.$ref,
+    profileSecurity: document.paths['/profile'].get.security.flatMap(Object.keys).join(),
+    health: (await app.get(ApexAuthHealthIndicator).isHealthy())['auth-service'].status,
   }));
   await app.close();
 })().catch((error) => {
@@ -119,6 +132,16 @@ try {
   check(
     result.anonymous === 401 && result.signedIn === 200 && result.body.username === 'viewer',
     `a guarded route of the CommonJS app: 401 without a token, 200 with the viewer's (${run.trim()})`,
+  );
+  check(
+    result.swagger.startsWith('11.') &&
+      result.loginBody === '#/components/schemas/LoginDto' &&
+      result.profileSecurity === 'bearer,oauth2',
+    `with @nestjs/swagger ${result.swagger}: the login routes documented, ApexAuthSwagger.setup's security`,
+  );
+  check(
+    result.health === 'up',
+    `ApexAuthHealthIndicator with Nest 11's terminus: ${result.health}`,
   );
 
   emulator.kill('SIGTERM');

@@ -1,4 +1,4 @@
-import { isPermissionType } from '../../client/auth-service.entities.js';
+import { isPermissionType } from '../../client/permission-types.js';
 import type { ValidationIssue } from './http.js';
 import type { EmulatorPermissionSeed, WirePermission } from './options.js';
 
