@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
 import { AuthServiceError, AuthServiceUnavailableError } from '../errors/index.js';
+import { TooManyTokenLookupsError } from '../verification/lookup-budget.js';
 
 /** Seconds a caller is told to wait when the auth-service did not say. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -47,4 +48,17 @@ export function retriesLater(error: unknown): error is HttpException & RetryLate
     error instanceof HttpException &&
     typeof (error as Partial<RetryLater>).retryAfterSeconds === 'number'
   );
+}
+
+/**
+ * What a failure of the verifier is answered with: the auth-service failing
+ * is the `503`, an address past its lookup limit the `429`; anything else (a
+ * refused token, a bug) is left as it is.
+ */
+export function httpRefusalOf(error: unknown): unknown {
+  if (error instanceof AuthServiceError) return new AuthServiceUnavailableException(error);
+  if (error instanceof TooManyTokenLookupsError) {
+    return new TooManyRequestsException(error.message, error.retryAfterSeconds);
+  }
+  return error;
 }

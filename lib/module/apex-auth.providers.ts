@@ -21,6 +21,7 @@ import {
   APEX_AUTH_SETTINGS,
 } from './apex-auth.settings.js';
 import { RouteRulesChecker } from './route-rules.checker.js';
+import { GatewayHandshakes } from '../transports/gateway-handshakes.js';
 
 const settings: Provider = {
   provide: APEX_AUTH_SETTINGS,
@@ -131,6 +132,7 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   ApexAuthGuard,
   PermissionSyncService,
   RouteRulesChecker,
+  GatewayHandshakes,
 ];
 
 /**

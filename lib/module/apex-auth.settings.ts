@@ -11,6 +11,7 @@ import type { TokenClaimsPolicy } from '../verification/token-screen.js';
 import type { LoginLimitSettings } from '../login/login-attempt.limiter.js';
 import { validateOptions } from '../options/validate-options.js';
 import { PermissionSchema } from '../permissions/index.js';
+import type { RpcTokenExtractor } from '../transports/rpc-caller.js';
 import {
   ApexAuthModuleOptions,
   EXTRA_KEYS,
@@ -43,6 +44,10 @@ export interface ApexAuthSettings<T extends object = object> {
   readonly lookupLimit: false | Readonly<LookupLimit>;
   readonly ipv6PrefixLength: number;
   readonly strategyName: string;
+  /** The app's rpc token extractor; absent, rpc contexts are denied. */
+  readonly rpcToken?: RpcTokenExtractor;
+  /** The handshake query parameter that may carry a WebSocket client's token; absent, none does. */
+  readonly wsTokenQuery?: string;
   readonly login: {
     readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
     readonly minFailureMs: number;
@@ -125,6 +130,8 @@ export function apexAuthSettings(options: unknown, context: SettingsContext): Ap
       valid.lookupLimit === false ? false : { ...(valid.lookupLimit as Required<LookupLimit>) },
     ipv6PrefixLength: valid.ipv6PrefixLength!,
     strategyName: valid.strategyName!,
+    ...(valid.rpcToken === undefined ? {} : { rpcToken: valid.rpcToken }),
+    ...(valid.wsTokenQuery === undefined ? {} : { wsTokenQuery: valid.wsTokenQuery }),
     login: loginSettings,
   });
 }
