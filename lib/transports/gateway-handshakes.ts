@@ -96,9 +96,10 @@ export class GatewayHandshakes {
     // Its messages wait in the socket until the token is judged; a refused client never reaches the gateway.
     socket.pause?.();
     void verdict.then((refusal) => {
-      if (refusal !== undefined) return socket.close?.(closeCodeOf(refusal), refusal.message);
-      connect();
+      if (refusal === undefined) connect();
+      // Resumed to close too: the closing handshake needs the client's answer read.
       socket.resume?.();
+      if (refusal !== undefined) socket.close?.(closeCodeOf(refusal), refusal.message);
     });
   }
 
