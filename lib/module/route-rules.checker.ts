@@ -115,7 +115,8 @@ export class RouteRulesChecker implements OnModuleInit {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[method];
         const kind = typeof handler === 'function' ? kindOf(handler) : undefined;
-        if (kind !== undefined) found.push({ owner: owner as Owner, handler: handler as object, kind });
+        if (kind !== undefined)
+          found.push({ owner: owner as Owner, handler: handler as object, kind });
       }
     };
     for (const { metatype } of this.discovery.getControllers()) {

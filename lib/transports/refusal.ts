@@ -37,7 +37,7 @@ export function refusalOf(error: unknown): Refusal | undefined {
   if (!(answer instanceof HttpException)) return undefined;
   const status = answer.getStatus();
   const code =
-    status === HttpStatus.UNAUTHORIZED
+    status === (HttpStatus.UNAUTHORIZED as number)
       ? 'UNAUTHENTICATED'
       : ((HttpStatus as unknown as Record<number, string | undefined>)[status] ?? 'ERROR');
   return {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   checks,
   manifest,
+  PROFILE_CONTROLLER,
   npmInstall,
   packInto,
   root,
@@ -26,15 +27,7 @@ const { Controller, Get, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { ApexAuthModule, CurrentUser } = require('@apex/nest-auth');
 
-class ProfileController {
-  show(username) {
-    return { username };
-  }
-}
-Controller('profile')(ProfileController);
-CurrentUser('username')(ProfileController.prototype, 'show', 0);
-Get()(ProfileController.prototype, 'show', Object.getOwnPropertyDescriptor(ProfileController.prototype, 'show'));
-
+${PROFILE_CONTROLLER}
 class AppModule {}
 Module({
   imports: [ApexAuthModule.forRoot({ baseUrl: process.env.AUTH_SERVICE_URL, serviceName: 'shop' })],

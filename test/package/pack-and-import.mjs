@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import {
   checks,
   manifest,
+  PROFILE_CONTROLLER,
   npmInstall,
   packInto,
   root,
@@ -110,15 +111,7 @@ import { NestFactory } from '@nestjs/core';
 import { ApexAuthModule, CurrentUser } from '@apex/nest-auth';
 import { AuthServiceEmulator } from '@apex/nest-auth/testing';
 
-class ProfileController {
-  show(username) {
-    return { username };
-  }
-}
-Controller('profile')(ProfileController);
-CurrentUser('username')(ProfileController.prototype, 'show', 0);
-Get()(ProfileController.prototype, 'show', Object.getOwnPropertyDescriptor(ProfileController.prototype, 'show'));
-
+${PROFILE_CONTROLLER}
 const emulator = await AuthServiceEmulator.start({
   seed: { users: [{ username: 'viewer', password: 'pack-test-password' }], services: [{ name: 'shop' }] },
 });

@@ -12,8 +12,7 @@ import {
   type HandshakeOptions,
 } from './fixtures/gateway-clients.js';
 import { gatewayModule } from './fixtures/gateway-shop.js';
-
-const tampered = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
+import { tampered } from './fixtures/tokens.js';
 
 /** What each adapter tells a client its handshake refused, for each reason. */
 const REFUSED: Record<Adapter, Record<string, unknown>> = {
@@ -110,11 +109,17 @@ describe.each<[Adapter, Platform]>([
   it('a requirement on a handler of a @Public() gateway wins', async () => {
     const anonymous = await client();
     expect((await anonymous.ask('openEdit')).data).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(await anonymous.ask('openHello')).toEqual({ event: 'openHello', data: 'hello anonymous' });
+    expect(await anonymous.ask('openHello')).toEqual({
+      event: 'openHello',
+      data: 'hello anonymous',
+    });
     const viewer = await client({ token: emulator.issueToken('viewer') });
     expect((await viewer.ask('openEdit')).data).toMatchObject({ code: 'FORBIDDEN' });
     const editor = await client({ token: emulator.issueToken('editor') });
-    expect(await editor.ask('openEdit')).toEqual({ event: 'openEdit', data: 'open edit by editor' });
+    expect(await editor.ask('openEdit')).toEqual({
+      event: 'openEdit',
+      data: 'open edit by editor',
+    });
   });
 
   it('stops accepting a token that expires while connected', async () => {
@@ -140,12 +145,18 @@ describe.each<[Adapter, Platform]>([
 
   if (adapter === 'socket.io') {
     it("reads socket.io's auth.token, with or without Bearer, and refuses two different tokens", async () => {
-      for (const token of [emulator.issueToken('viewer'), `Bearer ${emulator.issueToken('viewer')}`]) {
+      for (const token of [
+        emulator.issueToken('viewer'),
+        `Bearer ${emulator.issueToken('viewer')}`,
+      ]) {
         const viewer = await client({ auth: { token } });
         expect((await viewer.ask('me')).data).toBe('viewer (with a token)');
       }
       expect(
-        await refused({ token: emulator.issueToken('viewer'), auth: { token: emulator.issueToken('editor') } }),
+        await refused({
+          token: emulator.issueToken('viewer'),
+          auth: { token: emulator.issueToken('editor') },
+        }),
       ).toEqual({ message: 'invalid token', code: 'UNAUTHENTICATED' });
     });
   }

@@ -3,10 +3,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useShopEmulator } from '../fixtures/shop-suite.js';
 import type { Platform, RunningApp } from '../fixtures/start-app.js';
 import { graphql, subscribe, type GraphqlAnswer } from './fixtures/graphql-clients.js';
-import { graphqlModule, OpenResolver, ShopResolver, type GraphqlDriver } from './fixtures/graphql-shop.js';
-
-/** A token whose signature no longer matches: the auth-service refuses it. */
-const tampered = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
+import {
+  graphqlModule,
+  OpenResolver,
+  ShopResolver,
+  type GraphqlDriver,
+} from './fixtures/graphql-shop.js';
+import { expOf, tampered } from './fixtures/tokens.js';
 
 function refusalOf(answer: GraphqlAnswer | GraphqlAnswer['errors']) {
   const errors = Array.isArray(answer) ? answer : answer.errors;
@@ -31,13 +34,19 @@ describe.each<[GraphqlDriver, Platform]>([
   describe('queries and mutations: the token of the HTTP request', () => {
     it('refuses a guarded query without a token: UNAUTHENTICATED, missing token', async () => {
       const answer = await graphql(app.url, '{ me }');
-      expect(refusalOf(answer)).toMatchObject({ code: 'UNAUTHENTICATED', message: 'missing token' });
+      expect(refusalOf(answer)).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: 'missing token',
+      });
       expect(answer.data?.me ?? null).toBeNull();
     });
 
     it('refuses an invalid token and an expired one, each with its reason', async () => {
       const invalid = await graphql(app.url, '{ me }', tampered(emulator.issueToken('viewer')));
-      expect(refusalOf(invalid)).toMatchObject({ code: 'UNAUTHENTICATED', message: 'invalid token' });
+      expect(refusalOf(invalid)).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: 'invalid token',
+      });
       const expired = emulator.issueToken('viewer', { ttlSeconds: -60 });
       expect(refusalOf(await graphql(app.url, '{ me }', expired))).toMatchObject({
         code: 'UNAUTHENTICATED',
@@ -166,9 +175,7 @@ describe.each<[GraphqlDriver, Platform]>([
 
     it('closes the connection within 5 s after the token expires, and delivers nothing after', async () => {
       const token = emulator.issueToken('viewer', { ttlSeconds: 2 });
-      const exp = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
-        exp: number;
-      }).exp;
+      const exp = expOf(token);
       const run = subscribe(app.url, TICKS, { authorization: token });
       const closed = await run.closed;
       expect(closed).toMatchObject({ code: 4401 });

@@ -41,7 +41,7 @@ class ConflictingResolver {
 
 @Resolver()
 class TypoResolver {
-  @Permissions<ShopPermissions>('canEditt' as keyof ShopPermissions)
+  @Permissions('canEditt')
   @Query(() => String)
   typo(): string {
     return 'typo';
@@ -97,7 +97,10 @@ describe('the startup checks cover resolvers, gateways and message handlers', ()
 
   it("refuses a field resolver with a requirement without fieldResolverEnhancers: ['guards']", async () => {
     await expect(
-      start({}, { features: [graphqlModule('apollo', [GuardedFieldResolver], { fieldGuards: false })] }),
+      start(
+        {},
+        { features: [graphqlModule('apollo', [GuardedFieldResolver], { fieldGuards: false })] },
+      ),
     ).rejects.toThrow(
       /GuardedFieldResolver\.secret: is a field resolver with a requirement, but Nest runs guards on field resolvers only with fieldResolverEnhancers: \['guards'\]/,
     );
@@ -109,7 +112,9 @@ describe('the startup checks cover resolvers, gateways and message handlers', ()
   it('refuses a @Public() resolver contradicted by its class, and a permission the schema lacks', async () => {
     await expect(
       start({}, { features: [graphqlModule('apollo', [ConflictingResolver])] }),
-    ).rejects.toThrow(/@Public\(\) on ConflictingResolver\.open: conflicts with @Permissions\(\) on ConflictingResolver/);
+    ).rejects.toThrow(
+      /@Public\(\) on ConflictingResolver\.open: conflicts with @Permissions\(\) on ConflictingResolver/,
+    );
     await expect(
       start({}, { features: [graphqlModule('apollo', [TypoResolver])] }),
     ).rejects.toThrow(/TypoResolver\.typo: .*canEditt/);
@@ -118,7 +123,9 @@ describe('the startup checks cover resolvers, gateways and message handlers', ()
   it('with globalGuard off, refuses a resolver with a requirement that no ApexAuthGuard guards', async () => {
     await expect(
       start({ globalGuard: false }, { features: [graphqlModule('apollo', [RequiringResolver])] }),
-    ).rejects.toThrow(/RequiringResolver\.required: has a requirement .* but no ApexAuthGuard guards it/);
+    ).rejects.toThrow(
+      /RequiringResolver\.required: has a requirement .* but no ApexAuthGuard guards it/,
+    );
     const app = await start(
       { globalGuard: false },
       { features: [graphqlModule('apollo', [GuardedRequiringResolver])] },
@@ -144,9 +151,14 @@ describe('the startup checks cover resolvers, gateways and message handlers', ()
   });
 
   it('checks rpcToken and wsTokenQuery like every option, and keeps the function as given', () => {
-    const context = { logger: new Logger('test'), jwksFetcher: () => () => Promise.reject(new Error('unused')) };
+    const context = {
+      logger: new Logger('test'),
+      jwksFetcher: () => () => Promise.reject(new Error('unused')),
+    };
     const base = { baseUrl: 'http://auth:8000', serviceName: 'shop' };
-    expect(() => apexAuthSettings({ ...base, rpcToken: 'token', wsTokenQuery: '' }, context)).toThrow(
+    expect(() =>
+      apexAuthSettings({ ...base, rpcToken: 'token', wsTokenQuery: '' }, context),
+    ).toThrow(
       'rpcToken: must be a function (context) => string | undefined; wsTokenQuery: must be a non-empty string',
     );
     const rpcToken = () => undefined;

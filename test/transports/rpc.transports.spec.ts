@@ -11,8 +11,8 @@ import {
   rpcToken,
   tcpMicroservice,
 } from './fixtures/rpc-shop.js';
+import { tampered } from './fixtures/tokens.js';
 
-const tampered = (token: string): string => `${token.slice(0, -6)}AAAAAA`;
 const refusal = (code: string, message: string) => ({
   error: { status: 'error', code, message },
 });
@@ -53,7 +53,10 @@ describe('a TCP microservice with rpcToken', () => {
   });
 
   it('serves a valid token, with or without Bearer, and @CurrentUser() and @AuthToken()', async () => {
-    for (const token of [emulator.issueToken('viewer'), `Bearer ${emulator.issueToken('viewer')}`]) {
+    for (const token of [
+      emulator.issueToken('viewer'),
+      `Bearer ${emulator.issueToken('viewer')}`,
+    ]) {
       expect(await client.send('me', { token })).toEqual({ reply: 'viewer (with a token)' });
     }
   });
@@ -108,7 +111,10 @@ describe('a TCP microservice without rpcToken', () => {
   });
   beforeAll(async () => {
     const tcp = tcpMicroservice();
-    await start({}, { features: [rpcModule([OrdersController])], beforeListen: tcp.beforeListen, logger });
+    await start(
+      {},
+      { features: [rpcModule([OrdersController])], beforeListen: tcp.beforeListen, logger },
+    );
     client = rpcClient(tcp.port());
   });
   afterAll(() => client.close());
@@ -117,7 +123,9 @@ describe('a TCP microservice without rpcToken', () => {
     const token = emulator.issueToken('root');
     for (const pattern of ['catalog', 'me']) {
       const outcome = await client.send(pattern, { token });
-      expect(outcome, pattern).toEqual({ error: { status: 'error', message: 'Internal server error' } });
+      expect(outcome, pattern).toEqual({
+        error: { status: 'error', message: 'Internal server error' },
+      });
     }
     expect(logger.apexAuth('warn')).toContain(
       '2 microservice message handler(s) are denied to every caller: give the rpcToken option to have them served (see the README)',
