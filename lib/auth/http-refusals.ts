@@ -22,7 +22,8 @@ export class AuthServiceUnavailableException
   readonly retryAfterSeconds: number;
 
   constructor(cause: AuthServiceError) {
-    super('auth-service unavailable', { cause });
+    // The description named: Nest 11 leaves `error` out of the body when options come without one.
+    super('auth-service unavailable', { cause, description: 'Service Unavailable' });
     const retryAfter =
       cause instanceof AuthServiceUnavailableError ? cause.retryAfterSeconds : undefined;
     this.retryAfterSeconds = retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS;

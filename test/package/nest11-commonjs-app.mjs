@@ -61,9 +61,15 @@ try {
     join(app, 'package.json'),
     JSON.stringify({ name: 'nest11-app', private: true, type: 'commonjs' }),
   );
-  // Nest 11's packages that are the package's peers, and the HTTP platform; npm adds the other peers.
+  // Nest 11's packages that are the package's required peers, and the HTTP platform; npm adds
+  // the other peers (the optional ones, GraphQL's, WebSockets', microservices', it leaves out).
+  const optional = (name) => manifest.peerDependenciesMeta?.[name]?.optional === true;
   const nest = Object.entries(nest11.dependencies)
-    .filter(([name]) => name in manifest.peerDependencies || name === '@nestjs/platform-express')
+    .filter(
+      ([name]) =>
+        (name in manifest.peerDependencies && !optional(name)) ||
+        name === '@nestjs/platform-express',
+    )
     .map(([name, version]) => `${name}@${version}`);
   const warnings = npmInstall(app, [tarball, ...nest], { loglevel: 'warn' });
   check(true, `npm install of the tarball with ${nest.join(', ')}, without --legacy-peer-deps`);
