@@ -189,3 +189,25 @@ describe.each<[GraphqlDriver, Platform]>([
     }, 15_000);
   });
 });
+
+describe('GraphQL on mercurius without apexSubscriptionContext', () => {
+  let emulator: AuthServiceEmulator;
+  const start = useShopEmulator('fastify', {}, (started) => {
+    emulator = started;
+  });
+
+  it('still closes a connection whose token expired, without its reason', async () => {
+    const features = [graphqlModule('mercurius', [ShopResolver], { mercuriusHook: false })];
+    const app = await start({}, { features });
+    const token = emulator.issueToken('viewer', { ttlSeconds: 2 });
+    const run = subscribe(app.url, 'subscription { ticks { at username } }', {
+      authorization: token,
+    });
+    const closed = await run.closed;
+    expect(closed.at).toBeGreaterThanOrEqual(expOf(token) * 1000);
+    expect(closed.at).toBeLessThan(expOf(token) * 1000 + 5_000);
+    expect(run.events.length).toBeGreaterThan(0);
+    expect(run.late()).toBe(0);
+    await run.dispose();
+  }, 15_000);
+});
