@@ -100,13 +100,10 @@ export class ApexAuthGuard implements CanActivate {
 
   /** A subscription accepted with a token: its connection closes when the token expires. */
   private admitted(request: HttpRequestLike, admitted: boolean): boolean {
-    const bearer = bearerTokenOf(request);
-    if (
-      request instanceof SubscriptionCaller &&
-      request.user !== undefined &&
-      'credential' in bearer
-    )
-      closeAtExpiry(request.connection, bearer.credential);
+    if (request instanceof SubscriptionCaller && request.user !== undefined) {
+      const bearer = bearerTokenOf(request);
+      if ('credential' in bearer) closeAtExpiry(request.connection, bearer.credential);
+    }
     return admitted;
   }
 
