@@ -39,6 +39,8 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export function isCompactJws(token: unknown): token is string {
   return typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH && COMPACT_JWS.test(token);
 }
+// Where a token travels as a value of its own rather than in a header, `Bearer ` may be left out.
+const MAYBE_BEARER = /^(?:Bearer +)?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 
 // A WeakMap rather than a property: the raw token must not ride along when an
 // app serialises or logs its request object.
@@ -80,6 +82,40 @@ export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   const token = BEARER.exec(header)?.[1];
   if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
   return { credential: new BearerCredential(token) };
+}
+
+/**
+ * A token given as a value of its own, where no `Authorization` header carries
+ * it (a socket.io handshake's `auth.token`, a subscription's `connectionParams`,
+ * what an rpc extractor returns): with or without `Bearer `, by the header's
+ * rules otherwise. Absent or empty is `missing`; anything but such a string is
+ * `malformed`.
+ */
+export function bearerTokenFrom(value: unknown): BearerTokenResult {
+  if (value === undefined || value === null || value === '') return { problem: 'missing' };
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH + 32)
+    return { problem: 'malformed' };
+  const token = MAYBE_BEARER.exec(value)?.[1];
+  if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
+  return { credential: new BearerCredential(token) };
+}
+
+/**
+ * The one token of several places that may carry it (a handshake's header, its
+ * `auth` and its query): none is `missing`; a malformed one, or two that
+ * differ, is `malformed`, since a caller that sends two credentials is
+ * ambiguous and is refused rather than resolved (as two headers are).
+ */
+export function oneBearerOf(results: readonly BearerTokenResult[]): BearerTokenResult {
+  let found: BearerTokenResult = { problem: 'missing' };
+  for (const result of results) {
+    if ('credential' in result) {
+      if ('credential' in found && found.credential.token !== result.credential.token)
+        return { problem: 'malformed' };
+      found = result;
+    } else if (result.problem === 'malformed') return result;
+  }
+  return found;
 }
 
 function authorizationHeaderCount(request: HttpRequestLike): number {

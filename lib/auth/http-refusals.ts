@@ -49,3 +49,14 @@ export function retriesLater(error: unknown): error is HttpException & RetryLate
     typeof (error as Partial<RetryLater>).retryAfterSeconds === 'number'
   );
 }
+
+/**
+ * What a failure of the verifier is answered with: the auth-service failing
+ * is the `503`, an address past its lookup limit the `429`; anything else (a
+ * refused token, a bug) is left as it is.
+ */
+export function httpRefusalOf(error: unknown): unknown {
+  // A 401 and a 429 of the verifier are HTTP exceptions already.
+  if (error instanceof AuthServiceError) return new AuthServiceUnavailableException(error);
+  return error;
+}

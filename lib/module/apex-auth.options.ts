@@ -19,6 +19,7 @@ import {
 } from '../options/option-rules.js';
 import type { PermissionsSource } from '../permissions/index.js';
 import type { RedisConnection } from '../redis/redis-source.js';
+import type { RpcTokenExtractor } from '../transports/rpc-caller.js';
 
 /** JWS algorithms the module can verify. `none` is not one of them. */
 export type JwtAlgorithm =
@@ -324,6 +325,31 @@ export class ApexAuthModuleOptions<T extends object = any> extends AuthApiOption
   @NonEmptyString()
   strategyName?: string = 'apex-auth';
 
+  /**
+   * Opts the app's microservice (rpc) transport in: returns the raw token a
+   * message carries (with or without `Bearer `), or `undefined` when it has
+   * none, e.g. `(context) => context.switchToRpc().getData()?.token`. Then
+   * message handlers are guarded with the same verification and rules as
+   * routes, and a refusal is an `RpcException`. Without it (the default),
+   * every rpc message the guard sees is denied.
+   */
+  @Optional()
+  @AsGiven()
+  @Rule(
+    'function',
+    (value) => typeof value === 'function',
+    'must be a function (context) => string | undefined',
+  )
+  rpcToken?: RpcTokenExtractor;
+
+  /**
+   * The query parameter of a WebSocket handshake that may carry the token, for
+   * clients that can send neither a header nor socket.io's `auth` (a browser's
+   * `WebSocket`). Off by default: URLs end up in access logs.
+   */
+  @Optional()
+  @NonEmptyString()
+  wsTokenQuery?: string;
   /**
    * Share state between replicas in Redis: validated users, refused tokens,
    * logouts, failed-login counters and the startup sync's lock. A `redis://`

@@ -33,6 +33,7 @@ import { SharedUsers } from '../redis/shared-users.js';
 
 /** What a lock or a slot in Redis outlives the work it guards by, at most. */
 const LOCK_MARGIN_MS = 1_000;
+import { GatewayHandshakes } from '../transports/gateway-handshakes.js';
 
 const settings: Provider = {
   provide: APEX_AUTH_SETTINGS,
@@ -198,6 +199,7 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   PermissionSyncService,
   RouteRulesChecker,
   openApiDocs,
+  GatewayHandshakes,
 ];
 
 /**

@@ -12,6 +12,7 @@ import type { LoginLimitSettings } from '../login/login-attempt.limiter.js';
 import type { RedisConnection } from '../redis/redis-source.js';
 import { validateOptions } from '../options/validate-options.js';
 import { PermissionSchema } from '../permissions/index.js';
+import type { RpcTokenExtractor } from '../transports/rpc-caller.js';
 import {
   ApexAuthModuleOptions,
   EXTRA_KEYS,
@@ -46,6 +47,10 @@ export interface ApexAuthSettings<T extends object = object> {
   readonly strategyName: string;
   /** State shared by replicas; `false`: everything in process. */
   readonly redis: false | { readonly connection: RedisConnection; readonly keyPrefix: string };
+  /** The app's rpc token extractor; absent, rpc contexts are denied. */
+  readonly rpcToken?: RpcTokenExtractor;
+  /** The handshake query parameter that may carry a WebSocket client's token; absent, none does. */
+  readonly wsTokenQuery?: string;
   readonly login: {
     readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
     readonly minFailureMs: number;
@@ -153,6 +158,8 @@ export function apexAuthSettings(options: unknown, context: SettingsContext): Ap
             connection: valid.redis,
             keyPrefix: valid.redisKeyPrefix ?? `apex-auth:${api.serviceName}:`,
           },
+    ...(valid.rpcToken === undefined ? {} : { rpcToken: valid.rpcToken }),
+    ...(valid.wsTokenQuery === undefined ? {} : { wsTokenQuery: valid.wsTokenQuery }),
     login: loginSettings,
   });
 }

@@ -3,8 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { bearerTokenOf, type BearerCredential } from '../auth/bearer-token.js';
 import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
-import { AuthServiceUnavailableException } from '../auth/http-refusals.js';
-import { AuthServiceError } from '../errors/index.js';
+import { httpRefusalOf } from '../auth/http-refusals.js';
 import { AuthenticationFailure } from './authentication-failure.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { AuthenticatedUser } from './user-lookup.js';
@@ -91,8 +90,7 @@ export class ApexAuthStrategy
     try {
       return await this.verifier.verify(credential, { clientAddress: addressOf(request) });
     } catch (error) {
-      if (error instanceof AuthServiceError) throw new AuthServiceUnavailableException(error);
-      throw error;
+      throw httpRefusalOf(error);
     }
   }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   checks,
   manifest,
+  PROFILE_CONTROLLER,
   npmInstall,
   packInto,
   root,
@@ -33,15 +34,7 @@ const {
   CurrentUser,
 } = require('@apex/nest-auth');
 
-class ProfileController {
-  show(username) {
-    return { username };
-  }
-}
-Controller('profile')(ProfileController);
-CurrentUser('username')(ProfileController.prototype, 'show', 0);
-Get()(ProfileController.prototype, 'show', Object.getOwnPropertyDescriptor(ProfileController.prototype, 'show'));
-
+${PROFILE_CONTROLLER}
 class AppModule {}
 Module({
   imports: [ApexAuthModule.forRoot({ baseUrl: process.env.AUTH_SERVICE_URL, serviceName: 'shop' })],
@@ -81,9 +74,15 @@ try {
     join(app, 'package.json'),
     JSON.stringify({ name: 'nest11-app', private: true, type: 'commonjs' }),
   );
-  // Nest 11's packages that are the package's peers, and the HTTP platform; npm adds the other peers.
+  // Nest 11's packages that are the package's required peers, and the HTTP platform; npm adds
+  // the other peers (the optional ones, GraphQL's, WebSockets', microservices', it leaves out).
+  const optional = (name) => manifest.peerDependenciesMeta?.[name]?.optional === true;
   const nest = Object.entries(nest11.dependencies)
-    .filter(([name]) => name in manifest.peerDependencies || name === '@nestjs/platform-express')
+    .filter(
+      ([name]) =>
+        (name in manifest.peerDependencies && !optional(name)) ||
+        name === '@nestjs/platform-express',
+    )
     .map(([name, version]) => `${name}@${version}`);
   const warnings = npmInstall(app, [tarball, ...nest], { loglevel: 'warn' });
   check(true, `npm install of the tarball with ${nest.join(', ')}, without --legacy-peer-deps`);

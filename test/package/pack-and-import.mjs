@@ -1,12 +1,14 @@
 // Proves what users get: packs the built package, installs the tarball into a
-// throwaway app outside the repository, and loads both entry points from real
-// Node processes, as ESM and through require(esm) from CommonJS.
+// throwaway app outside the repository (with its required peers, none of the
+// optional ones), loads both entry points from real Node processes, as ESM and
+// through require(esm) from CommonJS, and serves a guarded route.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   checks,
   manifest,
+  PROFILE_CONTROLLER,
   npmInstall,
   packInto,
   root,
@@ -101,15 +103,22 @@ try {
     'the tarball holds only package.json, README.md and dist/',
   );
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  // The required peers only, and an HTTP platform: none of the optional peers (GraphQL,
+  // WebSockets, microservices), so that the module is proven to load and serve routes without them.
   const optional = Object.keys(manifest.peerDependenciesMeta ?? {}).filter(
-    (name) => manifest.peerDependenciesMeta[name].optional,
+    (name) => manifest.peerDependenciesMeta[name].optional === true,
   );
   const pinned = (name) => `${name}@${manifest.devDependencies[name]}`;
-  const peers = Object.keys(manifest.peerDependencies)
-    .filter((name) => !optional.includes(name))
-    .map(pinned);
-  // An HTTP platform, for the apps of step 4.
-  npmInstall(app, [tarball, ...peers, pinned('@nestjs/platform-express')]);
+  const peers = [
+    ...Object.keys(manifest.peerDependencies).filter((name) => !optional.includes(name)),
+    '@nestjs/platform-express',
+  ].map(pinned);
+  npmInstall(app, [tarball, ...peers]);
+  const present = optional.filter((name) => existsSync(join(app, 'node_modules', name)));
+  check(
+    optional.length > 0 && present.length === 0,
+    `none of the optional peers is installed (${present.length === 0 ? optional.join(', ') : `found ${present.join(', ')}`})`,
+  );
 
   const expectRoot = [
     'ApexAuthModule',
@@ -152,7 +161,62 @@ try {
     'CommonJS require() of "." and "./testing" from an installed tarball',
   );
 
-  // 3. The package's bin: `npx apex-auth --help`, then a plan against the emulator with a
+  // 3. Without the optional peers: an app boots the module and serves a guarded route
+  //    against the emulator, and each transport's subpath entry is where its package is needed.
+  writeFileSync(
+    join(app, 'routes.mjs'),
+    `import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ApexAuthModule, CurrentUser } from '@apex/nest-auth';
+import { AuthServiceEmulator } from '@apex/nest-auth/testing';
+
+${PROFILE_CONTROLLER}
+const emulator = await AuthServiceEmulator.start({
+  seed: { users: [{ username: 'viewer', password: 'pack-test-password' }], services: [{ name: 'shop' }] },
+});
+class AppModule {}
+Module({
+  imports: [ApexAuthModule.forRoot({ baseUrl: emulator.url, serviceName: 'shop' })],
+  controllers: [ProfileController],
+})(AppModule);
+const nest = await NestFactory.create(AppModule, { logger: ['error'] });
+await nest.listen(0, '127.0.0.1');
+const url = await nest.getUrl();
+const anonymous = await fetch(url + '/profile');
+const signedIn = await fetch(url + '/profile', {
+  headers: { authorization: 'Bearer ' + emulator.issueToken('viewer') },
+});
+const body = await signedIn.json();
+await nest.close();
+await emulator.stop();
+const missing = {};
+for (const entry of ['graphql', 'websockets', 'microservices']) {
+  try {
+    await import('@apex/nest-auth/' + entry);
+    missing[entry] = 'loaded';
+  } catch (error) {
+    missing[entry] = error.code === 'ERR_MODULE_NOT_FOUND' ? /'([^']+)'/.exec(error.message)?.[1] : error.message;
+  }
+}
+console.log(JSON.stringify({ anonymous: anonymous.status, signedIn: signedIn.status, body, missing }));
+`,
+  );
+  const routes = JSON.parse(
+    execFileSync(process.execPath, ['routes.mjs'], { cwd: app, encoding: 'utf8' }),
+  );
+  check(
+    routes.anonymous === 401 && routes.signedIn === 200 && routes.body.username === 'viewer',
+    `without the optional peers, a guarded route: 401 without a token, 200 with one (${JSON.stringify(routes)})`,
+  );
+  check(
+    routes.missing.graphql === 'graphql' &&
+      routes.missing.websockets === '@nestjs/websockets' &&
+      routes.missing.microservices === '@nestjs/microservices',
+    `the subpath entries need their transport's package (${JSON.stringify(routes.missing)})`,
+  );
+
+  // 4. The package's bin: `npx apex-auth --help`, then a plan against the emulator with a
   //    compiled schema module that imports the installed package, as a pipeline runs it.
   const help = execFileSync('npx', ['--no-install', 'apex-auth', '--help'], {
     cwd: app,
@@ -223,12 +287,10 @@ console.log('exit ' + code);
     /ApexAuthHealthIndicator needs @nestjs\/terminus/.test(without.healthStartup),
     `without @nestjs/terminus, an app listing ApexAuthHealthIndicator stops at startup saying so (${without.healthStartup})`,
   );
-  npmInstall(app, optional.map(pinned));
+  const documenting = ['@nestjs/swagger', '@nestjs/terminus'].map(pinned);
+  npmInstall(app, documenting);
   const withPeers = runApp();
-  check(
-    withPeers.swagger && withPeers.terminus,
-    `with ${optional.map(pinned).join(', ')} installed`,
-  );
+  check(withPeers.swagger && withPeers.terminus, `with ${documenting.join(', ')} installed`);
   check(
     withPeers.loginBody === '#/components/schemas/LoginDto' &&
       withPeers.loginDtoFields === 'grant_type,password,username' &&

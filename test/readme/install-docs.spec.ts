@@ -34,6 +34,18 @@ describe('the README says what package.json says', () => {
     );
   });
 
+  it('the optional-peer table names exactly the optional peers', () => {
+    const table = install.slice(install.indexOf('| optional peer'));
+    const rows = table.slice(0, table.indexOf('\n\n'));
+    const names = [...rows.matchAll(/^\| ((?:`[^`]+`(?:, )?)+) +\|/gm)].flatMap(([, cell]) =>
+      [...cell.matchAll(/`([^`]+)`/g)].map(([, name]) => name),
+    );
+    const meta = (manifest.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>;
+    const optional = Object.keys(meta).filter((name) => meta[name].optional === true);
+    expect(names.sort()).toEqual(optional.sort());
+    expect(optional.length).toBeGreaterThan(0);
+  });
+
   it('the Node versions are the engines range, and CI runs on its lowest version', () => {
     expect(install).toContain(`**Node.js: \`${engines}\`**`);
     // As .ci/run reads it: the range names its lowest version first.
