@@ -74,14 +74,14 @@ try {
     join(app, 'package.json'),
     JSON.stringify({ name: 'nest11-app', private: true, type: 'commonjs' }),
   );
-  // Nest 11's packages that are the package's required peers, and the HTTP platform; npm adds
-  // the other peers (the optional ones, GraphQL's, WebSockets', microservices', it leaves out).
+  // Nest 11's packages that are the package's required peers, the two optional ones this app
+  // uses (OpenAPI, health), and the HTTP platform; npm adds the other required peers, and leaves
+  // out the other optional ones (GraphQL's, WebSockets', microservices').
   const optional = (name) => manifest.peerDependenciesMeta?.[name]?.optional === true;
+  const used = ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/platform-express'];
   const nest = Object.entries(nest11.dependencies)
     .filter(
-      ([name]) =>
-        (name in manifest.peerDependencies && !optional(name)) ||
-        name === '@nestjs/platform-express',
+      ([name]) => (name in manifest.peerDependencies && !optional(name)) || used.includes(name),
     )
     .map(([name, version]) => `${name}@${version}`);
   const warnings = npmInstall(app, [tarball, ...nest], { loglevel: 'warn' });
