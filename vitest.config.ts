@@ -13,6 +13,12 @@ export default defineConfig({
     // Tests and examples import the package by its public name, as users do.
     alias: [
       { find: /^@apex\/nest-auth\/testing$/, replacement: source('./lib/testing/index.ts') },
+      { find: /^@apex\/nest-auth\/graphql$/, replacement: source('./lib/graphql/index.ts') },
+      { find: /^@apex\/nest-auth\/websockets$/, replacement: source('./lib/websockets/index.ts') },
+      {
+        find: /^@apex\/nest-auth\/microservices$/,
+        replacement: source('./lib/microservices/index.ts'),
+      },
       { find: /^@apex\/nest-auth$/, replacement: source('./lib/index.ts') },
     ],
   },

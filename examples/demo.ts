@@ -2,10 +2,12 @@
  * `npm run demo`: the auth-service emulator, the example shop service that
  * uses @apex/nest-auth, and a scripted session against them, every request
  * printed with its status. Exits 0 when every step answered as expected.
- * `npm run demo -- --serve` keeps both running and prints curl lines.
+ * `npm run demo -- --serve` keeps both running and prints curl lines;
+ * `npm run demo -- --replicas` runs two replicas of the shop on one Redis instead.
  */
 import { AuthServiceEmulator, type EmulatorSeed } from '@apex/nest-auth/testing';
 import { readFileSync } from 'node:fs';
+import { runReplicasDemo } from './replicas.js';
 import { startShop } from './shop/main.js';
 
 // The seed that `npx apex-auth emulator --seed examples/emulator-seed.json` starts with,
@@ -28,10 +30,22 @@ Object.assign(process.env, {
   SHOP_ADMIN_USERNAME: 'admin',
   SHOP_ADMIN_PASSWORD: USERS.admin,
 });
+let failures = 0;
+const mark = (ok: boolean): string => (ok ? color(32, '✔') : color(31, '✘'));
+
+if (process.argv.includes('--replicas')) {
+  const ran = await runReplicasDemo(emulator, process.env as Record<string, string>, {
+    step: (title, ok, detail) => {
+      if (!ok) failures++;
+      console.log(`${mark(ok)} ${title}\n    ${detail}`);
+    },
+  });
+  await emulator.stop();
+  process.exit(ran && failures === 0 ? 0 : 1);
+}
+
 const shop = await startShop(serve ? 3000 : 0);
 console.log(`shop service on ${shop.url}\n`);
-
-let failures = 0;
 
 async function step(
   title: string,

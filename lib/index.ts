@@ -29,6 +29,10 @@ export { AuthController } from './login/auth.controller.js';
 export { LoginDto, type TokenResponse } from './login/login.dtos.js';
 export { BoundedThrottlerStorage } from './login/bounded-throttler.storage.js';
 
+// Beside the guard: OpenAPI and health checks (with the optional peers)
+export { ApexAuthSwagger } from './openapi/apex-auth-swagger.js';
+export { ApexAuthHealthIndicator } from './health/apex-auth.health-indicator.js';
+
 // The auth-service client
 export { AuthApi } from './client/auth-api.js';
 export { AuthApiForToken } from './client/auth-api-for-token.js';

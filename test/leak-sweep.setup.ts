@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 /**
- * The leak sweep (issue 4) over every file of `test/security/` and `test/faults/`: what
+ * The leak sweep (issue 4) over every file of `test/security/`, `test/faults/` and
+ * `test/transports/` (GraphQL, WebSockets, rpc: what their clients received too): what
  * the apps answered, logged (every level) and cached must hold no test user's password,
  * no token the emulator issued (the module's admin token included), no JWT or client
  * secret and no password hash. The shared fixtures record into the sweep
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
  * so the sweep, the patched `AuthServiceEmulator.start` and Nest's static logger below
  * last for one file only.
  */
-const SWEPT = /^test\/(?:security|faults)\//;
+const SWEPT = /^test\/(?:security|faults|redis|transports)\//;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const file = relative(root, expect.getState().testPath ?? '').replaceAll('\\', '/');
 

@@ -19,6 +19,8 @@ import { ShopPermissions } from './shop-permissions.js';
           username: config.getOrThrow<string>('SHOP_ADMIN_USERNAME'),
           password: config.getOrThrow<string>('SHOP_ADMIN_PASSWORD'),
         },
+        // Replicas share state through Redis when REDIS_URL is set; otherwise all stays in process.
+        redis: config.get<string>('REDIS_URL'),
       }),
     }),
   ],

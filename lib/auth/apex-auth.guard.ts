@@ -25,9 +25,14 @@ import {
   type BearerCredential,
   type BearerTokenResult,
 } from './bearer-token.js';
-import { httpRequestOf, type HttpRequestLike } from './http-request.js';
+import type { HttpRequestLike } from './http-request.js';
 import { retriesLater } from './http-refusals.js';
 import { routeRules, type RouteRules } from './route-rules.js';
+import { callerOf } from '../transports/callers.js';
+import { SubscriptionCaller } from '../transports/graphql-caller.js';
+import { closeAtExpiry } from '../transports/subscription-expiry.js';
+import { forgetUserOf, transportOf, type Transport } from '../transports/transport-caller.js';
+import { refuseOver } from '../transports/transport-refusals.js';
 
 /**
  * Authenticates the caller's bearer token and enforces `@Public()`,
@@ -38,6 +43,12 @@ import { routeRules, type RouteRules } from './route-rules.js';
  * `WWW-Authenticate`), a missing permission `403`, too many refused tokens from
  * one address `429`, the auth-service failing `503` (both with `Retry-After`);
  * a context it cannot read a request from is denied.
+ *
+ * It serves GraphQL resolvers (the HTTP request's header; a subscription's
+ * `connectionParams`), WebSocket gateways (the handshake's token) and, when the
+ * app gives `rpcToken`, microservice handlers, with the same rules; there its
+ * refusals are the transport's own errors (a GraphQL error with
+ * `extensions.code`, a `WsException`, an `RpcException`).
  *
  * A token validated before is served from the cache without entering Passport
  * (a hash and a lookup, no await); a new one goes through the module's
@@ -61,6 +72,45 @@ export class ApexAuthGuard implements CanActivate {
     const request = this.getRequest(context);
     // What is not understood is denied, never waved through.
     if (request === undefined) throw new ForbiddenException('unsupported execution context');
+    // HTTP first, and alone: its warm path stays as it is.
+    const transport = context.getType() === 'http' ? undefined : transportOf(request);
+    return transport === undefined
+      ? this.activate(context, request)
+      : this.activateOver(transport, context, request);
+  }
+
+  /** A request the module read for another transport: its refusals in that transport's terms. */
+  private activateOver(
+    transport: Transport,
+    context: ExecutionContext,
+    request: HttpRequestLike,
+  ): boolean | Promise<boolean> {
+    let outcome: boolean | Promise<boolean>;
+    try {
+      outcome = this.activate(context, request);
+    } catch (error) {
+      return refuseOver(transport, error);
+    }
+    if (!(outcome instanceof Promise)) return this.admitted(request, outcome);
+    return outcome.then(
+      (admitted) => this.admitted(request, admitted),
+      (error: unknown) => refuseOver(transport, error),
+    );
+  }
+
+  /** A subscription accepted with a token: its connection closes when the token expires. */
+  private admitted(request: HttpRequestLike, admitted: boolean): boolean {
+    if (request instanceof SubscriptionCaller && request.user !== undefined) {
+      const bearer = bearerTokenOf(request);
+      if ('credential' in bearer) closeAtExpiry(request.connection, bearer.credential);
+    }
+    return admitted;
+  }
+
+  private activate(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+  ): boolean | Promise<boolean> {
     const bearer = this.getToken(request, context);
     // What this guard read is what the strategy sees, whatever the transport.
     setBearerTokenOf(request, bearer);
@@ -87,17 +137,30 @@ export class ApexAuthGuard implements CanActivate {
     return granted(this.authorize(context, user));
   }
 
-  /** The request of a context (`undefined` when it has none this guard can read): HTTP by default. */
+  /**
+   * The request of a context (`undefined` when it has none this guard can
+   * read): an HTTP route's request; a resolver's HTTP request, or its
+   * subscription's caller; a gateway's connection caller; an rpc message's
+   * caller when the app gave `rpcToken`.
+   */
   protected getRequest(context: ExecutionContext): HttpRequestLike | undefined {
-    return httpRequestOf(context);
+    return callerOf(context, this.settings);
   }
 
-  /** The response of a context, for headers such as `WWW-Authenticate` and `Retry-After`. */
+  /**
+   * The response of a context, for headers such as `WWW-Authenticate` and
+   * `Retry-After`: an HTTP route's, and none elsewhere (a GraphQL answer, a
+   * message, carries no such header).
+   */
   protected getResponse(context: ExecutionContext): unknown {
-    return context.switchToHttp().getResponse<unknown>();
+    return context.getType() === 'http' ? context.switchToHttp().getResponse<unknown>() : undefined;
   }
 
-  /** The bearer token of a request: its `Authorization` header by default. */
+  /**
+   * The bearer token of a request: its `Authorization` header by default, or,
+   * for a caller the module read over another transport, the token it read
+   * there.
+   */
   protected getToken(request: HttpRequestLike, _context: ExecutionContext): BearerTokenResult {
     return bearerTokenOf(request);
   }
@@ -124,9 +187,10 @@ export class ApexAuthGuard implements CanActivate {
     credential: BearerCredential,
   ): AuthenticatedUser<object> | Promise<AuthenticatedUser<object>> {
     const cached = this.verifier.cached(credential);
-    return cached === undefined
-      ? this.runStrategy(context, request)
-      : this.handleRequest(null, cached, undefined, context);
+    if (cached !== undefined) return this.handleRequest(null, cached, undefined, context);
+    // The strategy reads the request's token: the one this hook was given, whatever its caller read.
+    setBearerTokenOf(request, { credential });
+    return this.runStrategy(context, request);
   }
 
   /** On a public route: a valid token still sets the user; anything else is ignored. */
@@ -139,6 +203,7 @@ export class ApexAuthGuard implements CanActivate {
     try {
       user = this.authenticate(context, request, credential);
     } catch {
+      forgetUserOf(request);
       return true;
     }
     if (!(user instanceof Promise)) {
@@ -150,7 +215,10 @@ export class ApexAuthGuard implements CanActivate {
         request.user = found;
         return true as const;
       },
-      () => true as const,
+      () => {
+        forgetUserOf(request);
+        return true as const;
+      },
     );
   }
 
@@ -220,9 +288,11 @@ export class ApexAuthGuard implements CanActivate {
     return routeRules(context.getClass(), context.getHandler());
   }
 
-  /** Sets a header of the answer. */
+  /** Sets a header of the answer; a transport without a response (`getResponse` gives none) has no headers. */
   protected setHeader(context: ExecutionContext, name: string, value: string): void {
-    this.adapterHost.httpAdapter.setHeader(this.getResponse(context), name, value);
+    const response = this.getResponse(context);
+    if (response === undefined || response === null) return;
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
   }
 
   /** The new token goes through Passport, on the strategy's own Passport instance. */

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { sha256 } from './digest.js';
 import type { HttpRequestLike } from './http-request.js';
 
 /**
@@ -21,8 +21,7 @@ export class BearerCredential {
 
   /** The SHA-256 of the whole token, base64url. */
   get key(): string {
-    // The one-shot hash: no Hash object per request (it is on the warm path).
-    this.#key ??= hash('sha256', this.token, 'base64url');
+    this.#key ??= sha256(this.token);
     return this.#key;
   }
 }
@@ -34,6 +33,14 @@ export type BearerTokenResult =
 // RFC 6750 §2.1: the scheme is case-insensitive; a JWS compact token is three
 // base64url parts. Anything else is malformed, not "missing".
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Whether a raw token (from another transport than the header) has the shape the header would let through. */
+export function isCompactJws(token: unknown): token is string {
+  return typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH && COMPACT_JWS.test(token);
+}
+// Where a token travels as a value of its own rather than in a header, `Bearer ` may be left out.
+const MAYBE_BEARER = /^(?:Bearer +)?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 
 // A WeakMap rather than a property: the raw token must not ride along when an
 // app serialises or logs its request object.
@@ -75,6 +82,40 @@ export function readBearerToken(request: HttpRequestLike): BearerTokenResult {
   const token = BEARER.exec(header)?.[1];
   if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
   return { credential: new BearerCredential(token) };
+}
+
+/**
+ * A token given as a value of its own, where no `Authorization` header carries
+ * it (a socket.io handshake's `auth.token`, a subscription's `connectionParams`,
+ * what an rpc extractor returns): with or without `Bearer `, by the header's
+ * rules otherwise. Absent or empty is `missing`; anything but such a string is
+ * `malformed`.
+ */
+export function bearerTokenFrom(value: unknown): BearerTokenResult {
+  if (value === undefined || value === null || value === '') return { problem: 'missing' };
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH + 32)
+    return { problem: 'malformed' };
+  const token = MAYBE_BEARER.exec(value)?.[1];
+  if (token === undefined || token.length > MAX_TOKEN_LENGTH) return { problem: 'malformed' };
+  return { credential: new BearerCredential(token) };
+}
+
+/**
+ * The one token of several places that may carry it (a handshake's header, its
+ * `auth` and its query): none is `missing`; a malformed one, or two that
+ * differ, is `malformed`, since a caller that sends two credentials is
+ * ambiguous and is refused rather than resolved (as two headers are).
+ */
+export function oneBearerOf(results: readonly BearerTokenResult[]): BearerTokenResult {
+  let found: BearerTokenResult = { problem: 'missing' };
+  for (const result of results) {
+    if ('credential' in result) {
+      if ('credential' in found && found.credential.token !== result.credential.token)
+        return { problem: 'malformed' };
+      found = result;
+    } else if (result.problem === 'malformed') return result;
+  }
+  return found;
 }
 
 function authorizationHeaderCount(request: HttpRequestLike): number {

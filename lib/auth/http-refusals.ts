@@ -21,7 +21,8 @@ export class AuthServiceUnavailableException
   readonly retryAfterSeconds: number;
 
   constructor(cause: AuthServiceError) {
-    super('auth-service unavailable', { cause });
+    // The description given: Nest 11 leaves `error` out of the body when options come without one.
+    super('auth-service unavailable', { cause, description: 'Service Unavailable' });
     const retryAfter =
       cause instanceof AuthServiceUnavailableError ? cause.retryAfterSeconds : undefined;
     this.retryAfterSeconds = retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS;
@@ -47,4 +48,15 @@ export function retriesLater(error: unknown): error is HttpException & RetryLate
     error instanceof HttpException &&
     typeof (error as Partial<RetryLater>).retryAfterSeconds === 'number'
   );
+}
+
+/**
+ * What a failure of the verifier is answered with: the auth-service failing
+ * is the `503`, an address past its lookup limit the `429`; anything else (a
+ * refused token, a bug) is left as it is.
+ */
+export function httpRefusalOf(error: unknown): unknown {
+  // A 401 and a 429 of the verifier are HTTP exceptions already.
+  if (error instanceof AuthServiceError) return new AuthServiceUnavailableException(error);
+  return error;
 }

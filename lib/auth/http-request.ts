@@ -1,5 +1,6 @@
 import { Logger, type ExecutionContext } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import { UNKNOWN_ADDRESS } from '../verification/client-address.js';
 
 /**
  * What the module reads of an HTTP request. Express requests and Fastify
@@ -23,8 +24,6 @@ export function httpRequestOf(context: ExecutionContext): HttpRequestLike | unde
   return context.switchToHttp().getRequest<HttpRequestLike>();
 }
 
-/** Where requests without an address are counted, all together. */
-export const UNKNOWN_ADDRESS = 'unknown-address';
 let warnedOfUnknownAddress = false;
 
 /**

@@ -1,4 +1,7 @@
+import { Transform } from 'class-transformer';
+import { ValidateIf, ValidateNested } from 'class-validator';
 import type { ServiceMetadata } from './auth-service.entities.js';
+import { asDefinitionRules } from '../permissions/permission-definition.rules.js';
 import {
   AsGiven,
   FalseOrNested,
@@ -135,12 +138,13 @@ export class AuthApiOptions<T extends object = ServiceMetadata> {
    * record of its string, number and boolean values.
    */
   @Optional()
-  @AsGiven()
-  @Rule(
-    'permissions',
-    (value) => typeof value === 'function' || Array.isArray(value) || isSchema(value),
-    'must be a permissions class or an array of permissions',
-  )
+  @Transform(({ obj, key }) => asDefinitionRules((obj as Record<string, unknown>)[key]), {
+    toClassOnly: true,
+  })
+  // A class or a schema is the schema's to check; data is checked here, each definition by its rules.
+  @ValidateIf((_object, value) => typeof value !== 'function' && !isSchema(value))
+  @Rule('permissions', Array.isArray, 'must be a permissions class or an array of permissions')
+  @ValidateNested({ each: true })
   permissions?: PermissionsClass<T> | PermissionSchema<T> | readonly object[];
 
   /**

@@ -3,13 +3,20 @@ import type { ServiceMetadata, TokenSet } from './auth-service.entities.js';
 import {
   ApexAuthOptionsError,
   AuthServiceNotFoundError,
+  AuthServiceUnauthorizedError,
   AuthServiceValidationError,
 } from '../errors/index.js';
 import { AdminTokenFunction, CachedAdminLogin, type AdminTokenSource } from './admin-token.js';
 import { AuthApiForToken, type AuthApiContext } from './auth-api-for-token.js';
 import type { AuthApiOptions, OAuthClientCredentials } from './auth-api.options.js';
 import { authApiSettings, isAuthApiSettings, type AuthApiSettings } from './auth-api.settings.js';
-import { AuthServiceHttp, circuitsFor, UpstreamFailureLog } from './auth-service.http.js';
+import {
+  AuthServiceHttp,
+  circuitsFor,
+  UpstreamFailureLog,
+  type CircuitGroup,
+} from './auth-service.http.js';
+import type { BreakerState } from './circuit-breaker.js';
 import { decodeTokenSet } from './auth-service.wire.js';
 import { checkString, checkToken } from './client-arguments.js';
 
@@ -100,7 +107,7 @@ export class AuthApi<T extends object = ServiceMetadata> {
    * old refresh token is spent: keep the returned one.
    *
    * @throws AuthServiceNotFoundError when the auth-service does not offer refresh tokens (it
-   *   answered 404, 405, or 422 to the grant type; the last is reported as 405)
+   *   answered 404, 405, or 400 or 422 to the grant type; the last two are reported as 405)
    * @throws AuthServiceUnauthorizedError for an unknown or already used refresh token
    */
   async refresh(refreshToken: string, on?: CallerContext): Promise<TokenSet> {
@@ -115,8 +122,12 @@ export class AuthApi<T extends object = ServiceMetadata> {
         read: (body) => decodeTokenSet('refresh', body),
       });
     } catch (error) {
-      // An auth-service without the grant refuses its name as a validation error (FastAPI's pattern check).
-      if (error instanceof AuthServiceValidationError && error.status === 422) {
+      // An auth-service without the grant refuses its name as a validation error: FastAPI's
+      // pattern check (422), or a hand-written check of grant_type (400, as RFC 6749 §5.2 has it).
+      if (
+        error instanceof AuthServiceValidationError &&
+        (error.status === 422 || error.status === 400)
+      ) {
         throw new AuthServiceNotFoundError('refresh', 405);
       }
       throw error;
@@ -176,6 +187,41 @@ export class AuthApi<T extends object = ServiceMetadata> {
       { ...this.#context, onUnauthorized: (refused) => admin.invalidate(refused) },
       token,
     );
+  }
+
+  /**
+   * Checks that the auth-service answers, with one cheap request: `GET /auth/user`
+   * without a token, which it refuses at once (`401`, the answer expected). For
+   * health checks: outside the circuit breakers (a check must neither trip nor
+   * probe them), never retried, within `timeoutMs`.
+   *
+   * @returns how long the answer took, in milliseconds
+   * @throws AuthServiceUnavailableError when it fails, hangs or cannot be reached
+   * @throws AuthServiceError of another kind when it answers what an auth-service would
+   *   not (a `404`: `baseUrl` is probably not an auth-service)
+   */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    try {
+      await this.#http.probe({
+        operation: 'ping',
+        method: 'GET',
+        path: ['auth', 'user'],
+        expect: 'nothing',
+      });
+    } catch (error) {
+      if (!(error instanceof AuthServiceUnauthorizedError)) throw error;
+    }
+    return Math.round(performance.now() - started);
+  }
+
+  /**
+   * The state of the circuit breakers shared by every caller, one per group of calls:
+   * logins (refreshes and code exchanges included), token lookups, and the rest;
+   * `undefined` with `circuitBreaker: false`. Read-only, for health checks.
+   */
+  get circuits(): Readonly<Record<CircuitGroup, BreakerState>> | undefined {
+    return this.#http.circuitStates();
   }
 }
 

@@ -15,7 +15,11 @@ import {
   AuthServiceUnavailableError,
 } from '../errors/index.js';
 import { errorForNoResponse, errorForStatus } from './auth-service.failures.js';
-import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitBreakerSettings,
+  type BreakerState,
+} from './circuit-breaker.js';
 import { Logger, type LoggerService } from '@nestjs/common';
 
 /** One request of the contract, and how its answer is read. */
@@ -103,6 +107,26 @@ export class AuthServiceHttp {
     }
   }
 
+  /**
+   * Performs one operation outside the circuit breakers, never retried, for a
+   * health check: it must neither trip a circuit nor take a probe's place, and
+   * it reports rather than logs its failure.
+   */
+  probe<T = unknown>(call: AuthServiceCall<T>): Promise<T> {
+    return this.callWithRetry(call, false);
+  }
+
+  /** The state of each shared circuit, for health checks; `undefined` when the breakers are off. */
+  circuitStates(): Record<CircuitGroup, BreakerState> | undefined {
+    const breakers = this.breakers;
+    if (breakers === undefined) return undefined;
+    return {
+      login: breakers.login.state,
+      lookup: breakers.lookup.state,
+      other: breakers.other.state,
+    };
+  }
+
   private logFailure(operation: string, error: unknown): void {
     if (error instanceof AuthServiceUnavailableError) {
       // A fast refusal of an open circuit is no news: its opening was logged.
@@ -126,7 +150,7 @@ export class AuthServiceHttp {
     const retrying = retry(
       handleWhen(
         (error) =>
-          repeatable && isTransient(error) && deadline - performance.now() >= MIN_RETRY_BUDGET_MS,
+          repeatable && worthARetry(error) && deadline - performance.now() >= MIN_RETRY_BUDGET_MS,
       ),
       { maxAttempts: 1, backoff: RETRY_BACKOFF },
     );
@@ -218,7 +242,7 @@ export class AuthServiceHttp {
 }
 
 /** Unavailability may pass; a 4xx or a broken payload will not. */
-function isTransient(error: unknown): boolean {
+function worthARetry(error: unknown): boolean {
   return (
     error instanceof AuthServiceUnavailableError &&
     // Upstream asked for a pause longer than a retry's jitter.

@@ -1,12 +1,13 @@
-import type {
-  PermissionType,
-  PermissionValue,
-  ServiceMetadata,
-  ServicePermission,
-  ServicePermissionDefinition,
-  ServiceUserInfo,
-  TokenSet,
-  User,
+import { PERMISSION_TYPES, isPermissionType } from './permission-types.js';
+import {
+  type PermissionType,
+  type PermissionValue,
+  type ServiceMetadata,
+  type ServicePermission,
+  type ServicePermissionDefinition,
+  type ServiceUserInfo,
+  type TokenSet,
+  type User,
 } from './auth-service.entities.js';
 import { childPath, itemPath, WireReader } from './wire-reader.js';
 
@@ -22,8 +23,6 @@ export type MetadataMapper<T> = (stored: Readonly<Record<string, unknown>>) => T
  * whose names are the same in both spellings.
  */
 export type WirePermissionDefinition = ServicePermissionDefinition;
-
-const PERMISSION_TYPES: readonly string[] = ['string', 'integer', 'boolean'];
 
 /**
  * Metadata when no permissions schema types it: only the values a permission
@@ -174,10 +173,10 @@ function readPermission(r: WireReader, value: unknown, path: string): ServicePer
   const object = r.object(value, path);
   const at = (key: string): string => childPath(path, key);
   const type = r.string(r.field(object, 'type'), at('type'));
-  if (!PERMISSION_TYPES.includes(type)) {
+  if (!isPermissionType(type)) {
     r.fail(at('type'), `must be one of ${PERMISSION_TYPES.join(', ')}`);
   }
-  const permissionType = type as PermissionType;
+  const permissionType = type;
   return {
     id: readId(r, r.field(object, 'id'), at('id')),
     name: r.nonEmptyString(r.field(object, 'name'), at('name')),

@@ -9,11 +9,14 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
-import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
+import { AuthServiceUnavailableError, isUpstreamFailure } from '../errors/index.js';
 import type { CircuitBreakerOptions } from './auth-api.options.js';
 
 /** The breaker's settings, defaults applied. */
 export type CircuitBreakerSettings = Required<CircuitBreakerOptions>;
+
+/** A shared circuit: `closed`, `open` (failing fast) or `half-open` (one probe under way, the rest fail fast). */
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** What the breaker tells the module's logs. */
 export interface CircuitBreakerEvents {
@@ -134,7 +137,7 @@ export class CircuitBreaker {
   }
 
   /** `closed`, `open` (failing fast) or `half-open` (a probe is under way), for health checks. */
-  get state(): 'closed' | 'open' | 'half-open' {
+  get state(): BreakerState {
     switch (this.shared.state) {
       case CircuitState.Closed:
         return 'closed';
@@ -284,8 +287,8 @@ export class CircuitBreaker {
 /** The auth-service failed (not the caller's request): what a breaker counts. */
 function isServiceFailure(error: unknown): boolean {
   return (
-    (error instanceof AuthServiceUnavailableError && error.reason !== 'circuit-open') ||
-    error instanceof AuthServicePayloadError
+    isUpstreamFailure(error) &&
+    !(error instanceof AuthServiceUnavailableError && error.reason === 'circuit-open')
   );
 }
 

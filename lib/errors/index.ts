@@ -167,6 +167,16 @@ export class PermissionSyncError extends Error {
 }
 
 /**
+ * The auth-service could not judge: it was unavailable, or its answer broke
+ * the contract. Never the caller's fault, never a refusal: a `503`.
+ */
+export function isUpstreamFailure(
+  error: unknown,
+): error is AuthServiceUnavailableError | AuthServicePayloadError {
+  return error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
+}
+
+/**
  * What to say about `error` in a log line or a command's output. This
  * library's own errors are quoted (their messages never hold a secret); any
  * other error only by its name, since its message or properties may carry a

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { sha256 } from '../auth/digest.js';
 import { TooManyRequestsException } from '../auth/http-refusals.js';
-import { KeyedSlots } from './keyed-slots.js';
+import { KeyedSlots, type ReleaseSlot } from './keyed-slots.js';
 import type { FailedLoginLimit as FailedLoginLimitOptions } from '../module/apex-auth.options.js';
 
 /** One limit on failed logins, defaults applied. */
@@ -24,6 +24,17 @@ export class TooManyLoginAttemptsException extends TooManyRequestsException {
   }
 }
 
+/** Attempts under way, counted across replicas (Redis). */
+export interface SharedAttemptSlots {
+  /**
+   * Takes one of `limit` slots of `key`, across replicas; when all are held,
+   * waits for one (`wait`) or gives `undefined` (refused). When the shared
+   * count cannot be reached, a slot that bounds nothing (each replica's own
+   * slots still do).
+   */
+  acquire(key: string, limit: number, wait: boolean): Promise<ReleaseSlot | undefined>;
+}
+
 /**
  * Counts failed logins per username and per client address in a
  * `@nestjs/throttler` storage, and refuses further attempts once a limit is
@@ -39,7 +50,8 @@ export class TooManyLoginAttemptsException extends TooManyRequestsException {
  * A failure is only counted once the auth-service has answered, so attempts
  * that run at the same time would all pass the check before any of them is
  * counted: a burst of parallel guesses would escape the limit. So no more
- * attempts per key run at once (per process) than the limit allows failures:
+ * attempts per key run at once (per process, and across replicas with
+ * `redis`) than the limit allows failures:
  * further ones for a username are refused, and further ones from an address
  * wait their turn and are checked when it comes (many honest users behind one
  * address are only delayed).
@@ -48,10 +60,14 @@ export class LoginAttemptLimiter {
   /** Attempts under way per key, in this process. */
   private readonly inFlight = new KeyedSlots();
 
-  /** @param storage - absent only when both limits are off */
+  /**
+   * @param storage - absent only when both limits are off
+   * @param shared - attempts under way on every replica (with `redis`)
+   */
   constructor(
     private readonly storage: ThrottlerStorage | undefined,
     private readonly settings: LoginLimitSettings,
+    private readonly shared?: SharedAttemptSlots,
   ) {}
 
   /**
@@ -84,6 +100,12 @@ export class LoginAttemptLimiter {
         );
         if (slot === undefined) throw new TooManyLoginAttemptsException(1);
         releases.push(slot);
+        if (this.shared !== undefined) {
+          // The same bound across replicas: one burst spread over them counts as one.
+          const shared = await this.shared.acquire(key, limit.maxFailures, kind === 'address');
+          if (shared === undefined) throw new TooManyLoginAttemptsException(1);
+          releases.push(shared);
+        }
       }
       for (const [key, limit] of keys) {
         const marker = await storage.increment(
@@ -131,7 +153,7 @@ export class LoginAttemptLimiter {
     const { perUsername, perIp } = this.settings;
     const folded = typeof username === 'string' ? foldUsername(username) : '';
     if (perUsername && folded !== '') {
-      keys.push([`apex-auth:login:user:${hash(folded)}`, perUsername, 'username']);
+      keys.push([`apex-auth:login:user:${sha256(folded)}`, perUsername, 'username']);
     }
     if (perIp && typeof client === 'string' && client !== '') {
       keys.push([`apex-auth:login:ip:${client}`, perIp, 'address']);
@@ -165,7 +187,3 @@ export function foldUsername(username: string): string {
 
 // eslint-disable-next-line no-control-regex -- these are the characters it strips
 const STRIPPED_AT_ENDS = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu;
-
-function hash(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}

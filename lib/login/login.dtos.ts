@@ -42,6 +42,28 @@ export class AuthorizationCodeDto {
   code!: string;
 }
 
+/** Longest refresh token sent upstream; real ones are far shorter. */
+export const MAX_REFRESH_TOKEN_LENGTH = 4096;
+
+/**
+ * The body of `POST /auth/refresh`: JSON or a form, as an OAuth2 client sends it
+ * (`grant_type=refresh_token` is accepted and ignored).
+ */
+export class RefreshTokenDto {
+  // Visible ASCII only, as AuthApi.refresh checks it: anything else would be a 500 there.
+  @Matches(/^[\x21-\x7e]+$/, {
+    message: 'refresh_token has characters a refresh token cannot have',
+  })
+  @MaxLength(MAX_REFRESH_TOKEN_LENGTH)
+  @IsString()
+  @IsNotEmpty()
+  refresh_token!: string;
+
+  @IsIn(['refresh_token'])
+  @IsOptional()
+  grant_type?: string;
+}
+
 /** The body of a successful login: an RFC 6749 §5.1 token response. */
 export interface TokenResponse {
   access_token: string;

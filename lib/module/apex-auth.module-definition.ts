@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
 import { mountedAuthController } from '../login/auth.controller.js';
 import { Bool, FalseOrNested, NonEmptyString, Optional } from '../options/option-rules.js';
+import { ApexAuthOptionsError } from '../errors/index.js';
 import { closest, optionKeysOf, validateOptions } from '../options/validate-options.js';
 import {
   ApexAuthModuleOptions,
@@ -51,8 +52,18 @@ class AsyncOptionKeys extends ApexAuthExtras {
  */
 function shapeModule(definition: DynamicModule, given: ApexAuthModuleExtras): DynamicModule {
   const async = definition.imports !== undefined;
-  const extras = validateExtras(given, async);
   const providers: Provider[] = [...(definition.providers ?? [])];
+  let extras: Required<ApexAuthExtras>;
+  try {
+    extras = validateExtras(given, async);
+  } catch (error) {
+    // Without a way to make the options there is no module to build: say so at once.
+    const madeHow = ['useFactory', 'useClass', 'useExisting'].some((key) => key in given);
+    if (!(error instanceof ApexAuthOptionsError) || (async && !madeHow)) throw error;
+    // Reported at startup with the options' own problems, in one error; the shape meanwhile is the default one.
+    providers.push({ provide: APEX_AUTH_EXTRAS_PROBLEMS, useValue: error.problems });
+    extras = validateOptions(ApexAuthExtras, {}) as Required<ApexAuthExtras>;
+  }
   if (extras.globalGuard) providers.push({ provide: APP_GUARD, useExisting: ApexAuthGuard });
   const controller = extras.controller;
   const codeExchange =
@@ -64,14 +75,7 @@ function shapeModule(definition: DynamicModule, given: ApexAuthModuleExtras): Dy
     global: extras.isGlobal,
     providers,
     controllers:
-      controller === false
-        ? []
-        : [
-            mountedAuthController(controller.path!, {
-              guarded: !extras.globalGuard,
-              codeExchange,
-            }),
-          ],
+      controller === false ? [] : [mountedAuthController(controller.path!, { codeExchange })],
   };
 }
 
@@ -107,6 +111,9 @@ function validateExtras(given: ApexAuthModuleExtras, async: boolean): Required<A
   }
   return validateOptions(ApexAuthExtras, extras) as Required<ApexAuthExtras>;
 }
+
+/** Injection token of what was wrong with the extras, when something was. */
+export const APEX_AUTH_EXTRAS_PROBLEMS = Symbol('apex-auth:extras-problems');
 
 export const {
   ConfigurableModuleClass: ApexAuthConfigurableModule,

@@ -14,9 +14,12 @@ import {
   Optional,
   Rule,
   StringOrList,
+  Text,
   WholeNumber,
 } from '../options/option-rules.js';
 import type { PermissionsSource } from '../permissions/index.js';
+import type { RedisConnection } from '../redis/redis-source.js';
+import type { RpcTokenExtractor } from '../transports/rpc-caller.js';
 
 /** JWS algorithms the module can verify. `none` is not one of them. */
 export type JwtAlgorithm =
@@ -52,17 +55,17 @@ export class JwtVerificationOptions {
 
   /** Shared HMAC secret of the auth-service, at least 32 bytes. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a string')
+  @Text()
   secret?: string;
 
   /** SPKI PEM of the auth-service's RSA (≥ 2048 bits) or EC key. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be a PEM string')
+  @Text('must be a PEM string')
   publicKey?: string;
 
   /** URL of the auth-service's JWKS document. */
   @Optional()
-  @Rule('string', (value) => typeof value === 'string', 'must be an absolute http(s) URL')
+  @Text('must be an absolute http(s) URL')
   jwksUri?: string;
 
   /**
@@ -347,6 +350,64 @@ export class ApexAuthModuleOptions<T extends object = any> extends AuthApiOption
    */
   @NonEmptyString()
   strategyName?: string = 'apex-auth';
+
+  /**
+   * Opts the app's microservice (rpc) transport in: returns the raw token a
+   * message carries (with or without `Bearer `), or `undefined` when it has
+   * none, e.g. `(context) => context.switchToRpc().getData()?.token`. Then
+   * message handlers are guarded with the same verification and rules as
+   * routes, and a refusal is an `RpcException`. Without it (the default),
+   * every rpc message the guard sees is denied.
+   */
+  @Optional()
+  @AsGiven()
+  @Rule(
+    'function',
+    (value) => typeof value === 'function',
+    'must be a function (context) => string | undefined',
+  )
+  rpcToken?: RpcTokenExtractor;
+
+  /**
+   * The query parameter of a WebSocket handshake that may carry the token, for
+   * clients that can send neither a header nor socket.io's `auth` (a browser's
+   * `WebSocket`). Off by default: URLs end up in access logs.
+   */
+  @Optional()
+  @NonEmptyString()
+  wsTokenQuery?: string;
+  /**
+   * Share state between replicas in Redis: validated users, refused tokens,
+   * logouts, failed-login counters and the startup sync's lock. A `redis://`
+   * or `rediss://` URL, ioredis options, or an ioredis client of the app's
+   * (`ioredis` ≥ 5, an optional peer, loaded only when this is set). Absent:
+   * everything stays in process.
+   */
+  @Optional()
+  @Rule(
+    'redis',
+    isRedisConnection,
+    'must be a redis:// or rediss:// URL, ioredis options or an ioredis client',
+  )
+  @AsGiven()
+  redis?: RedisConnection;
+
+  /** What every Redis key and channel of this module starts with (default `apex-auth:<serviceName>:`). */
+  @Optional()
+  @NonEmptyString()
+  redisKeyPrefix?: string;
+}
+
+function isRedisConnection(value: unknown): boolean {
+  if (typeof value === 'string') {
+    try {
+      const { protocol } = new URL(value);
+      return protocol === 'redis:' || protocol === 'rediss:';
+    } catch {
+      return false;
+    }
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -7,26 +7,44 @@ import { AuthServiceHttp, circuitsFor, UpstreamFailureLog } from '../client/auth
 import { BoundedThrottlerStorage } from '../login/bounded-throttler.storage.js';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter.js';
 import { RefusalDelay } from '../login/refusal-delay.js';
+import { openApiDocs } from '../openapi/openapi-docs.provider.js';
 import { PermissionSyncService } from '../sync/permission-sync.service.js';
 import { ApexAuthStrategy } from '../verification/apex-auth.strategy.js';
 import { KeyMismatchWatch, SignatureCheck } from '../verification/signature-check.js';
 import { TokenVerifier } from '../verification/token-verifier.js';
 import { UserLookup } from '../verification/user-lookup.js';
 import { MemoryRefusedStore, MemoryUserStore } from '../verification/verification-stores.js';
-import { MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
+import { APEX_AUTH_EXTRAS_PROBLEMS, MODULE_OPTIONS_TOKEN } from './apex-auth.module-definition.js';
+import type { OptionProblem } from '../errors/index.js';
 import {
   apexAuthSettings,
   type ApexAuthSettings,
   APEX_AUTH_LOGIN_STORAGE,
+  APEX_AUTH_REDIS,
   APEX_AUTH_SETTINGS,
+  APEX_AUTH_SYNC_LOCK,
 } from './apex-auth.settings.js';
 import { RouteRulesChecker } from './route-rules.checker.js';
+import { RedisAttemptSlots } from '../redis/shared-slots.js';
+import { RedisSyncLock } from '../redis/redis-sync-lock.js';
+import { RedisThrottlerStorage } from '../redis/redis-throttler.storage.js';
+import { SharedRedis } from '../redis/shared-redis.js';
+import { SharedUsers } from '../redis/shared-users.js';
+
+/** What a lock or a slot in Redis outlives the work it guards by, at most. */
+const LOCK_MARGIN_MS = 1_000;
+import { GatewayHandshakes } from '../transports/gateway-handshakes.js';
 
 const settings: Provider = {
   provide: APEX_AUTH_SETTINGS,
-  inject: [MODULE_OPTIONS_TOKEN, HttpService],
-  useFactory: (options: unknown, http: HttpService): ApexAuthSettings =>
+  inject: [MODULE_OPTIONS_TOKEN, HttpService, { token: APEX_AUTH_EXTRAS_PROBLEMS, optional: true }],
+  useFactory: (
+    options: unknown,
+    http: HttpService,
+    extrasProblems: readonly OptionProblem[] | undefined,
+  ): ApexAuthSettings =>
     apexAuthSettings(options, {
+      extrasProblems,
       logger: new Logger('ApexAuth'),
       jwksFetcher: (jwksUri, api) => {
         const log = new UpstreamFailureLog(jwksUri.origin);
@@ -56,14 +74,38 @@ const authApi: Provider = {
     new AuthApi<object>(http, api),
 };
 
+/** The connection to Redis, when state is shared; closed with the app. */
+const redis: Provider = {
+  provide: APEX_AUTH_REDIS,
+  inject: [APEX_AUTH_SETTINGS],
+  useFactory: ({ redis }: ApexAuthSettings): Promise<SharedRedis | undefined> | undefined =>
+    redis === false ? undefined : SharedRedis.connect(redis.connection, redis.keyPrefix),
+};
+
+const syncLock: Provider = {
+  provide: APEX_AUTH_SYNC_LOCK,
+  inject: [APEX_AUTH_REDIS],
+  useFactory: (shared: SharedRedis | undefined) =>
+    shared === undefined ? undefined : new RedisSyncLock(shared),
+};
+
 const tokenVerifier: Provider = {
   provide: TokenVerifier,
-  inject: [AuthApi, APEX_AUTH_SETTINGS],
-  useFactory: (
+  inject: [AuthApi, APEX_AUTH_SETTINGS, APEX_AUTH_REDIS],
+  useFactory: async (
     api: AuthApi<object>,
-    { schema, claims, jwt, cache, lookupLimit, ipv6PrefixLength }: ApexAuthSettings,
-  ) =>
-    new TokenVerifier({
+    { schema, claims, jwt, cache, lookupLimit, ipv6PrefixLength, api: client }: ApexAuthSettings,
+    shared: SharedRedis | undefined,
+  ) => {
+    const users =
+      shared === undefined || cache === false
+        ? undefined
+        : new SharedUsers(shared, schema, {
+            // A lookup is two calls, each within the time budget.
+            lockMs: 2 * client.timeoutMs + LOCK_MARGIN_MS,
+            refusedMs: cache.negativeTtlMs,
+          });
+    const verifier = new TokenVerifier({
       lookup: new UserLookup(api, schema),
       policy: claims,
       signatures:
@@ -87,7 +129,11 @@ const tokenVerifier: Provider = {
             },
       lookupLimit,
       ipv6PrefixLength,
-    }),
+      ...(users === undefined ? {} : { shared: users }),
+    });
+    await users?.onForgotten((key) => verifier.evict(key));
+    return verifier;
+  },
 };
 
 const strategy: Provider = {
@@ -103,16 +149,35 @@ const strategy: Provider = {
  */
 const loginStorage: Provider = {
   provide: APEX_AUTH_LOGIN_STORAGE,
-  inject: [APEX_AUTH_SETTINGS],
-  useFactory: ({ login }: ApexAuthSettings): ThrottlerStorage | undefined =>
-    login.limits ? (login.limits.storage ?? new BoundedThrottlerStorage()) : undefined,
+  inject: [APEX_AUTH_SETTINGS, APEX_AUTH_REDIS],
+  useFactory: (
+    { login }: ApexAuthSettings,
+    shared: SharedRedis | undefined,
+  ): ThrottlerStorage | undefined => {
+    if (!login.limits) return undefined;
+    // The app's own storage first; then the replicas' (counted in process too), or in process only.
+    if (login.limits.storage !== undefined) return login.limits.storage;
+    const memory = new BoundedThrottlerStorage();
+    return shared === undefined ? memory : new RedisThrottlerStorage(shared, memory);
+  },
 };
 
 const loginLimiter: Provider = {
   provide: LoginAttemptLimiter,
-  inject: [APEX_AUTH_SETTINGS, APEX_AUTH_LOGIN_STORAGE],
-  useFactory: ({ login }: ApexAuthSettings, storage: ThrottlerStorage | undefined) =>
-    new LoginAttemptLimiter(storage, login.limits || { perUsername: false, perIp: false }),
+  inject: [APEX_AUTH_SETTINGS, APEX_AUTH_LOGIN_STORAGE, APEX_AUTH_REDIS],
+  useFactory: (
+    { login, api }: ApexAuthSettings,
+    storage: ThrottlerStorage | undefined,
+    shared: SharedRedis | undefined,
+  ) =>
+    new LoginAttemptLimiter(
+      storage,
+      login.limits || { perUsername: false, perIp: false },
+      shared === undefined
+        ? undefined
+        : // An attempt's whole time: its call, then at most the refusal delay.
+          new RedisAttemptSlots(shared, api.timeoutMs + login.maxFailureMs + LOCK_MARGIN_MS),
+    ),
 };
 
 const refusalDelay: Provider = {
@@ -125,6 +190,8 @@ const refusalDelay: Provider = {
 /** Everything the module provides, whatever its registration. */
 export const APEX_AUTH_PROVIDERS: Provider[] = [
   settings,
+  redis,
+  syncLock,
   authApi,
   tokenVerifier,
   strategy,
@@ -134,6 +201,8 @@ export const APEX_AUTH_PROVIDERS: Provider[] = [
   ApexAuthGuard,
   PermissionSyncService,
   RouteRulesChecker,
+  openApiDocs,
+  GatewayHandshakes,
 ];
 
 /**

@@ -4,13 +4,15 @@ import type { UserCacheSettings } from '../verification/token-verifier.js';
 import type { LookupLimit } from '../verification/lookup-budget.js';
 import { authApiSettings, type AuthApiSettings } from '../client/auth-api.settings.js';
 import { checkSyncableSchema } from '../client/permission-plan.js';
-import { ApexAuthOptionsError } from '../errors/index.js';
+import { ApexAuthOptionsError, type OptionProblem } from '../errors/index.js';
 import { JwksKeySource, type JwksFetcher } from '../verification/jwks-key-source.js';
 import { type JwtKeySource, StaticJwtKey } from '../verification/jwt-keys.js';
 import type { TokenClaimsPolicy } from '../verification/token-screen.js';
 import type { LoginLimitSettings } from '../login/login-attempt.limiter.js';
+import type { RedisConnection } from '../redis/redis-source.js';
 import { validateOptions } from '../options/validate-options.js';
 import { PermissionSchema } from '../permissions/index.js';
+import type { RpcTokenExtractor } from '../transports/rpc-caller.js';
 import {
   ApexAuthModuleOptions,
   EXTRA_KEYS,
@@ -43,6 +45,12 @@ export interface ApexAuthSettings<T extends object = object> {
   readonly lookupLimit: false | Readonly<LookupLimit>;
   readonly ipv6PrefixLength: number;
   readonly strategyName: string;
+  /** State shared by replicas; `false`: everything in process. */
+  readonly redis: false | { readonly connection: RedisConnection; readonly keyPrefix: string };
+  /** The app's rpc token extractor; absent, rpc contexts are denied. */
+  readonly rpcToken?: RpcTokenExtractor;
+  /** The handshake query parameter that may carry a WebSocket client's token; absent, none does. */
+  readonly wsTokenQuery?: string;
   readonly login: {
     readonly limits: false | (LoginLimitSettings & { readonly storage?: ThrottlerStorage });
     readonly minFailureMs: number;
@@ -55,18 +63,35 @@ export interface SettingsContext {
   /** The fetcher of the JWKS document (the module's HTTP client, with the client's timeout and circuits). */
   jwksFetcher: (jwksUri: URL, api: AuthApiSettings<object>) => JwksFetcher;
   logger: LoggerService;
+  /** What was wrong with the extras, reported with the options' problems. */
+  extrasProblems?: readonly OptionProblem[];
 }
 
-/** The options checked by their class; an extra among them is named as one. */
-function validModuleOptions(options: unknown): ApexAuthModuleOptions {
+/**
+ * The options checked by their class, reported in one error with what was
+ * wrong with the extras; an extra among the options is named as one.
+ */
+function validModuleOptions(
+  options: unknown,
+  extrasProblems: readonly OptionProblem[] = [],
+): ApexAuthModuleOptions {
+  let problems: readonly OptionProblem[] = [];
+  let valid: ApexAuthModuleOptions | undefined;
   try {
-    return validateOptions(ApexAuthModuleOptions, options);
+    valid = validateOptions(ApexAuthModuleOptions, options);
   } catch (error) {
     if (!(error instanceof ApexAuthOptionsError)) throw error;
-    // Returned by a forRootAsync factory, it comes too late: the module's shape is decided before.
-    const extras: readonly string[] = EXTRA_KEYS;
-    throw new ApexAuthOptionsError(
-      error.problems.map((each) =>
+    problems = error.problems;
+  }
+  const extras: readonly string[] = EXTRA_KEYS;
+  const reported = new Set(extrasProblems.map(({ option }) => option));
+  const all = [
+    ...extrasProblems,
+    // A misspelt extra was named by the extras' check already, with the likely one.
+    ...problems
+      .filter(({ option }) => !reported.has(option))
+      .map((each) =>
+        // Returned by a forRootAsync factory, it comes too late: the module's shape is decided before.
         extras.includes(each.option)
           ? {
               option: each.option,
@@ -75,8 +100,9 @@ function validModuleOptions(options: unknown): ApexAuthModuleOptions {
             }
           : each,
       ),
-    );
-  }
+  ];
+  if (all.length > 0 || valid === undefined) throw new ApexAuthOptionsError(all);
+  return valid;
 }
 
 /**
@@ -87,7 +113,7 @@ function validModuleOptions(options: unknown): ApexAuthModuleOptions {
  *   the first one the checks that need several options at once find)
  */
 export function apexAuthSettings(options: unknown, context: SettingsContext): ApexAuthSettings {
-  const valid = validModuleOptions(options);
+  const valid = validModuleOptions(options, context.extrasProblems);
   const api = authApiSettings<object>(valid, true);
   const schema =
     valid.permissions === undefined ? undefined : PermissionSchema.from(valid.permissions);
@@ -125,6 +151,15 @@ export function apexAuthSettings(options: unknown, context: SettingsContext): Ap
       valid.lookupLimit === false ? false : { ...(valid.lookupLimit as Required<LookupLimit>) },
     ipv6PrefixLength: valid.ipv6PrefixLength!,
     strategyName: valid.strategyName!,
+    redis:
+      valid.redis === undefined
+        ? false
+        : {
+            connection: valid.redis,
+            keyPrefix: valid.redisKeyPrefix ?? `apex-auth:${api.serviceName}:`,
+          },
+    ...(valid.rpcToken === undefined ? {} : { rpcToken: valid.rpcToken }),
+    ...(valid.wsTokenQuery === undefined ? {} : { wsTokenQuery: valid.wsTokenQuery }),
     login: loginSettings,
   });
 }
@@ -237,3 +272,7 @@ function syncSettings(
 export const APEX_AUTH_SETTINGS = Symbol('apex-auth:settings');
 /** Injection token of the `@nestjs/throttler` storage that counts failed logins. */
 export const APEX_AUTH_LOGIN_STORAGE = Symbol('apex-auth:login-storage');
+/** Injection token of the connection to Redis (`undefined` without the `redis` option). */
+export const APEX_AUTH_REDIS = Symbol('apex-auth:redis');
+/** Injection token of the lock that lets one replica sync at a time (`undefined` without Redis). */
+export const APEX_AUTH_SYNC_LOCK = Symbol('apex-auth:sync-lock');

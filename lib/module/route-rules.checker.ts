@@ -1,51 +1,75 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from './apex-auth.settings.js';
-import { ApexAuthGuard } from '../auth/apex-auth.guard.js';
+import { guardedGlobally, guardedHere } from '../auth/guard-coverage.js';
 import { hasRequirement, publicConflict, routeRuleLevels } from '../auth/route-rules.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { checkRequirement } from '../permissions/permission-requirement.js';
+import {
+  GATEWAY_METADATA,
+  GRAPHQL_MODULE_OPTIONS,
+  MESSAGE_MAPPING_METADATA,
+  PATTERN_METADATA,
+  RESOLVER_PROPERTY_METADATA,
+  RESOLVER_TYPE_METADATA,
+} from '../transports/peer-metadata.js';
 
-type Controller = abstract new (...args: never[]) => object;
+type Owner = abstract new (...args: never[]) => object;
+
+/** What a handler is: a route, an rpc message handler, a gateway's, a resolver or a field resolver. */
+type HandlerKind = 'route' | 'rpc' | 'message' | 'resolver' | 'field';
+
+interface Handler {
+  owner: Owner;
+  handler: object;
+  kind: HandlerKind;
+}
 
 /**
- * Checks every route of the app when it starts, so that a mistake in the
- * decorators stops the deployment instead of answering `403` to everyone, or
- * worse, nothing to no one:
- * - every `@Permissions()` requirement (of the handler, its controller and the
- *   controller's base classes) names permissions of the schema, with values
+ * Checks every handler of the app when it starts (routes, resolvers and field
+ * resolvers, gateways' message handlers, microservice message handlers), so
+ * that a mistake in the decorators stops the deployment instead of answering
+ * `403` to everyone, or worse, nothing to no one:
+ * - every `@Permissions()` requirement (of the handler, its class and the
+ *   class's base classes) names permissions of the schema, with values
  *   they can take;
  * - no `@Public()` is contradicted by a requirement at its level or a wider one;
- * - every route with a requirement is guarded by `ApexAuthGuard` (globally, on
- *   its controller or on the handler): with `globalGuard: false` a requirement
- *   on an unguarded route would otherwise be silently open.
+ * - every handler with a requirement is guarded by `ApexAuthGuard` (globally,
+ *   on its class or on the handler): with `globalGuard: false` a requirement
+ *   on an unguarded handler would otherwise be silently open;
+ * - a field resolver with a requirement runs guards at all: Nest runs them on
+ *   field resolvers only with `fieldResolverEnhancers: ['guards']`;
+ * - an rpc handler with a requirement can be served: without `rpcToken`, the
+ *   guard denies every rpc message (which it says once, at startup).
  */
 @Injectable()
 export class RouteRulesChecker implements OnModuleInit {
+  private readonly logger = new Logger('ApexAuth');
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly config: ApplicationConfig,
+    private readonly moduleRef: ModuleRef,
     @Inject(APEX_AUTH_SETTINGS) private readonly settings: ApexAuthSettings,
   ) {}
 
   onModuleInit(): void {
-    const guardedGlobally = this.guardedGlobally();
-    for (const wrapper of this.discovery.getControllers()) {
-      const controller = wrapper.metatype as Controller | null;
-      if (typeof controller !== 'function') continue;
-      const prototype = controller.prototype as Record<string, unknown>;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[method];
-        if (typeof handler !== 'function' || !isRoute(handler)) continue;
-        this.checkRoute(controller, handler, guardedGlobally);
-      }
+    const everyHandler = guardedGlobally(this.config);
+    const handlers = this.handlers();
+    for (const handler of handlers) this.checkHandler(handler, everyHandler);
+    const rpc = handlers.filter(({ kind }) => kind === 'rpc');
+    if (rpc.length > 0 && this.settings.rpcToken === undefined) {
+      this.logger.warn(
+        `${rpc.length} microservice message handler(s) are denied to every caller: ` +
+          'give the rpcToken option to have them served (see the README)',
+      );
     }
   }
 
-  private checkRoute(controller: Controller, handler: object, guardedGlobally: boolean): void {
-    const levels = routeRuleLevels(controller, handler);
+  private checkHandler({ owner, handler, kind }: Handler, everyHandler: boolean): void {
+    const levels = routeRuleLevels(owner, handler);
     const where = levels[0].where;
     for (const level of levels) {
       for (const requirement of level.permissions) {
@@ -56,7 +80,8 @@ export class RouteRulesChecker implements OnModuleInit {
     if (conflict !== undefined) {
       throw new ApexAuthOptionsError(`@Public() on ${conflict.where}`, conflict.problem);
     }
-    if (!guardedGlobally && levels.some(hasRequirement) && !guardedHere(controller, handler)) {
+    if (!levels.some(hasRequirement)) return;
+    if (!everyHandler && !guardedHere(owner, handler)) {
       throw new ApexAuthOptionsError(
         where,
         'has a requirement (@Permissions(), @ServiceAdmin() or @SuperAdmin()) but no ApexAuthGuard ' +
@@ -64,34 +89,65 @@ export class RouteRulesChecker implements OnModuleInit {
           'its controller, register the guard globally, or leave globalGuard on',
       );
     }
+    if (kind === 'field' && !this.fieldsGuarded()) {
+      throw new ApexAuthOptionsError(
+        where,
+        'is a field resolver with a requirement, but Nest runs guards on field resolvers only with ' +
+          "fieldResolverEnhancers: ['guards'] in GraphQLModule's options, so it would resolve for " +
+          'anyone: add it',
+      );
+    }
+    if (kind === 'rpc' && this.settings.rpcToken === undefined) {
+      throw new ApexAuthOptionsError(
+        where,
+        'is a message handler with a requirement, but the rpcToken option is not set, so the guard ' +
+          'cannot read a token from its messages and refuses them all: give rpcToken',
+      );
+    }
   }
 
-  /** `globalGuard: true`, or the app registered the guard for every route itself. */
-  private guardedGlobally(): boolean {
-    return (
-      this.config.getGlobalGuards().some(isApexAuthGuard) ||
-      this.config.getGlobalRequestGuards().some((wrapper) => isApexAuthGuard(wrapper.metatype))
-    );
+  /** Every handler of the app's controllers and providers that the guard may be asked about. */
+  private handlers(): Handler[] {
+    const found: Handler[] = [];
+    const scan = (owner: unknown, kindOf: (handler: object) => HandlerKind | undefined): void => {
+      if (typeof owner !== 'function' || typeof owner.prototype !== 'object') return;
+      const prototype = owner.prototype as Record<string, unknown>;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[method];
+        const kind = typeof handler === 'function' ? kindOf(handler) : undefined;
+        if (kind !== undefined)
+          found.push({ owner: owner as Owner, handler: handler as object, kind });
+      }
+    };
+    for (const { metatype } of this.discovery.getControllers()) {
+      scan(metatype, (handler) =>
+        has(PATH_METADATA, handler) ? 'route' : has(PATTERN_METADATA, handler) ? 'rpc' : undefined,
+      );
+    }
+    for (const { metatype } of this.discovery.getProviders()) {
+      const gateway = typeof metatype === 'function' && has(GATEWAY_METADATA, metatype);
+      scan(metatype, (handler) => {
+        if (gateway && has(MESSAGE_MAPPING_METADATA, handler)) return 'message';
+        if (has(RESOLVER_PROPERTY_METADATA, handler)) return 'field';
+        return has(RESOLVER_TYPE_METADATA, handler) ? 'resolver' : undefined;
+      });
+    }
+    return found;
+  }
+
+  /** Whether GraphQL runs guards on field resolvers (no GraphQL module: no field is served). */
+  private fieldsGuarded(): boolean {
+    let options: { fieldResolverEnhancers?: unknown } | undefined;
+    try {
+      options = this.moduleRef.get(GRAPHQL_MODULE_OPTIONS, { strict: false });
+    } catch {
+      return true;
+    }
+    const enhancers = options?.fieldResolverEnhancers;
+    return Array.isArray(enhancers) && enhancers.includes('guards');
   }
 }
 
-function isRoute(handler: object): boolean {
-  return Reflect.getMetadata(PATH_METADATA, handler) !== undefined;
-}
-
-/** `@UseGuards()` on the handler or its controller (a base class's included, as Nest reads them). */
-function guardedHere(controller: Controller, handler: object): boolean {
-  const guards = [
-    ...((Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[] | undefined) ?? []),
-    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
-  ];
-  return guards.some(isApexAuthGuard);
-}
-
-/** The guard class, a subclass of it, or an instance of either. */
-function isApexAuthGuard(guard: unknown): boolean {
-  if (typeof guard === 'function') {
-    return guard === ApexAuthGuard || guard.prototype instanceof ApexAuthGuard;
-  }
-  return guard instanceof ApexAuthGuard;
+function has(key: string, target: object): boolean {
+  return Reflect.getMetadata(key, target) !== undefined;
 }

@@ -57,6 +57,10 @@ export const NonEmptyString = (): Decorator =>
     'must be a non-empty string',
   );
 
+/** Any string, the empty one included: what it must be is said by `message`. */
+export const Text = (message = 'must be a string'): Decorator =>
+  Rule('string', (value) => typeof value === 'string', message);
+
 export const Bool = (): Decorator =>
   Rule('bool', (value) => typeof value === 'boolean', 'must be true or false');
 

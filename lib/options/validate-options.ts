@@ -20,7 +20,11 @@ export function validateOptions<T extends object>(type: new () => T, plain: unkn
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     throw new ApexAuthOptionsError(root || 'options', 'must be an object');
   }
-  const options = plainToInstance(type, plain, { exposeDefaultValues: true });
+  // class-transformer would copy an object of a class (and construct another of its class):
+  // objects with methods (a storage, a client, a schema) pass through it as stand-ins.
+  const held = new Map<symbol, object>();
+  const options = plainToInstance(type, shielded(plain, held), { exposeDefaultValues: true });
+  unshield(options, held);
   const errors = validateSync(options, {
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -102,4 +106,31 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
+}
+
+/** A copy of plain data, with each object of a class replaced by a stand-in. */
+function shielded(value: unknown, held: Map<symbol, object>): unknown {
+  if (Array.isArray(value)) return value.map((each) => shielded(each, held));
+  if (typeof value !== 'object' || value === null) return value;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const standIn = Symbol('as given');
+    held.set(standIn, value);
+    return standIn;
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([key, each]) => [key, shielded(each, held)]),
+  );
+}
+
+/** Puts the objects {@link shielded} held back in place of their stand-ins. */
+function unshield(target: object, held: Map<symbol, object>): void {
+  for (const [key, value] of Object.entries(target)) {
+    const original = typeof value === 'symbol' ? held.get(value) : undefined;
+    if (original !== undefined) {
+      (target as Record<string, unknown>)[key] = original;
+    } else if (typeof value === 'object' && value !== null && held.size > 0) {
+      unshield(value as object, held);
+    }
+  }
 }

@@ -55,6 +55,16 @@ export function requirementName(requirement: (...args: never[]) => unknown): str
   return requirement.name || 'custom requirement';
 }
 
+/**
+ * What a requirement names, without its values: a permission name, the names of an
+ * object's permissions, or a predicate's name (as its `403` names it). For documentation.
+ */
+export function requirementNames(requirement: PermissionRequirement): string[] {
+  if (typeof requirement === 'string') return [requirement];
+  if (typeof requirement === 'function') return [requirementName(requirement)];
+  return Object.keys(requirement);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&

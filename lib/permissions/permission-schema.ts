@@ -1,7 +1,8 @@
-import type {
-  PermissionType,
-  PermissionValue,
-  ServicePermissionDefinition,
+import { PERMISSION_TYPES, isPermissionType } from '../client/permission-types.js';
+import {
+  type PermissionType,
+  type PermissionValue,
+  type ServicePermissionDefinition,
 } from '../client/auth-service.entities.js';
 import { ApexAuthOptionsError } from '../errors/index.js';
 import { getPermissionFields, type PermissionFieldEntry } from './permission-field.decorator.js';
@@ -19,8 +20,6 @@ export type PermissionsClass<T extends object = object> = new () => T;
 /** Where a service's permission schema comes from: a permissions class or a list of definitions. */
 export type PermissionsSource<T extends object = object> =
   PermissionsClass<T> | readonly PermissionDefinitionInput[];
-
-const PERMISSION_TYPES: readonly PermissionType[] = ['string', 'integer', 'boolean'];
 
 /**
  * A service's permission schema, checked once at startup: what is synced to the
@@ -168,7 +167,7 @@ function checkedDefinition(
   if (typeof name !== 'string' || name.trim() === '') {
     throw new ApexAuthOptionsError(`${option}.name`, 'must be a non-empty string');
   }
-  if (!PERMISSION_TYPES.includes(type)) {
+  if (!isPermissionType(type)) {
     throw new ApexAuthOptionsError(
       `${option}.type`,
       `must be one of ${PERMISSION_TYPES.join(', ')}`,

@@ -1,5 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { APEX_AUTH_SETTINGS, type ApexAuthSettings } from '../module/apex-auth.settings.js';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import {
+  APEX_AUTH_SETTINGS,
+  APEX_AUTH_SYNC_LOCK,
+  type ApexAuthSettings,
+} from '../module/apex-auth.settings.js';
 import { AuthApi, type PermissionSyncResult } from '../client/index.js';
 import {
   describePlan,
@@ -8,12 +12,15 @@ import {
   summarizeSync,
 } from '../client/permission-sync.describe.js';
 import type { PermissionSyncEvent } from '../client/permission-sync.js';
-import {
-  AuthServicePayloadError,
-  AuthServiceUnavailableError,
-  PermissionSyncError,
-  safeErrorMessage,
-} from '../errors/index.js';
+import { isUpstreamFailure, PermissionSyncError, safeErrorMessage } from '../errors/index.js';
+
+/**
+ * Lets one replica sync at a time (with `redis`); the others wait for it
+ * until `waitUntil` (epoch ms), then sync anyway.
+ */
+export interface SyncLock {
+  runExclusive<T>(waitUntil: number, work: () => Promise<T>): Promise<T>;
+}
 
 const FIRST_RETRY_DELAY_MS = 250;
 /** A startup still waiting for the auth-service says so this soon. */
@@ -36,6 +43,7 @@ export class PermissionSyncService implements OnModuleInit {
   constructor(
     private readonly authApi: AuthApi,
     @Inject(APEX_AUTH_SETTINGS) private readonly settings: ApexAuthSettings,
+    @Optional() @Inject(APEX_AUTH_SYNC_LOCK) private readonly lock?: SyncLock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -73,7 +81,8 @@ export class PermissionSyncService implements OnModuleInit {
       );
     }, FIRST_NEWS_AFTER_MS);
     try {
-      return await this.attempts(prefix, upstream, deadline);
+      const run = () => this.attempts(prefix, upstream, deadline);
+      return await (this.lock === undefined ? run() : this.lock.runExclusive(deadline, run));
     } finally {
       clearTimeout(stillWaiting);
     }
@@ -106,7 +115,7 @@ export class PermissionSyncService implements OnModuleInit {
         this.logger.log(summarizeSync(serviceName, result));
         return result;
       } catch (error) {
-        if (isTransient(error) && Date.now() + delay < deadline) {
+        if (worthRetrying(error) && Date.now() + delay < deadline) {
           this.logger.warn(
             `${prefix}: ${safeErrorMessage(error)} (${upstream}); retrying in ${delay} ms`,
           );
@@ -138,7 +147,6 @@ export class PermissionSyncService implements OnModuleInit {
 }
 
 /** Worth another try: the auth-service may come back, and a rerun finishes a half-done sync. */
-function isTransient(error: unknown): boolean {
-  const cause = error instanceof PermissionSyncError ? error.cause : error;
-  return cause instanceof AuthServiceUnavailableError || cause instanceof AuthServicePayloadError;
+function worthRetrying(error: unknown): boolean {
+  return isUpstreamFailure(error instanceof PermissionSyncError ? error.cause : error);
 }

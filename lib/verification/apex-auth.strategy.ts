@@ -3,13 +3,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { bearerTokenOf, type BearerCredential } from '../auth/bearer-token.js';
 import { addressOf, type HttpRequestLike } from '../auth/http-request.js';
-import {
-  AuthServiceUnavailableException,
-  TooManyRequestsException,
-} from '../auth/http-refusals.js';
-import { AuthServiceError } from '../errors/index.js';
+import { httpRefusalOf } from '../auth/http-refusals.js';
 import { AuthenticationFailure } from './authentication-failure.js';
-import { TooManyTokenLookupsError } from './lookup-budget.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { AuthenticatedUser } from './user-lookup.js';
 
@@ -95,11 +90,7 @@ export class ApexAuthStrategy
     try {
       return await this.verifier.verify(credential, { clientAddress: addressOf(request) });
     } catch (error) {
-      if (error instanceof AuthServiceError) throw new AuthServiceUnavailableException(error);
-      if (error instanceof TooManyTokenLookupsError) {
-        throw new TooManyRequestsException(error.message, error.retryAfterSeconds);
-      }
-      throw error;
+      throw httpRefusalOf(error);
     }
   }
 

@@ -1,3 +1,5 @@
+import { UnauthorizedException } from '@nestjs/common';
+
 /**
  * Why a request was not authenticated, as told to the caller in the `401`
  * body and the `WWW-Authenticate` header: something a caller can act on,
@@ -5,8 +7,12 @@
  */
 export type AuthenticationFailureReason = 'missing token' | 'invalid token' | 'token expired';
 
-/** A token (or its absence) was judged not good enough: a `401`. */
-export class AuthenticationFailure extends Error {
+/**
+ * A token (or its absence) was judged not good enough: a `401`, as Nest's
+ * `UnauthorizedException`, so that an adapter of any transport can tell it by
+ * `instanceof`.
+ */
+export class AuthenticationFailure extends UnauthorizedException {
   /**
    * @param reason - what the caller is told
    * @param detail - what operators are told (debug logs): which check refused the

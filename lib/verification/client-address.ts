@@ -4,6 +4,9 @@ import { LRUCache } from 'lru-cache';
 /** IPv6 clients are grouped by this prefix unless the options say otherwise. */
 export const DEFAULT_IPV6_PREFIX_LENGTH = 64;
 
+/** Where callers without an address are counted, all together: a defence is never silently off. */
+export const UNKNOWN_ADDRESS = 'unknown-address';
+
 /**
  * The key under which a client address is counted (failed logins, token
  * lookups, failures of the auth-service): an IPv4 address as it is, an IPv6

@@ -33,11 +33,21 @@ export class KnownUsers<T extends object = object> {
     return this.fresh(idKey(id));
   }
 
-  /** Remembers a user the auth-service just answered for, under their subject (local) or id (remote). */
-  remember(user: AuthenticatedUser<T>, subject: TokenSubject | undefined): void {
+  /**
+   * Remembers a user the auth-service just answered for, under their subject
+   * (local) or id (remote), for the cache lifetime or until `freshUntil` (when
+   * the answer is to be served that long only: another replica's, a short-lived token's).
+   */
+  remember(
+    user: AuthenticatedUser<T>,
+    subject: TokenSubject | undefined,
+    freshUntil = Number.POSITIVE_INFINITY,
+  ): void {
     const now = this.now();
+    const until = Math.min(now + this.ttlMs, freshUntil);
+    if (until <= now) return;
     const key = subject === undefined ? idKey(user.id) : subjectKey(subject);
-    this.store.set(key, { user, freshUntil: now + this.ttlMs }, this.ttlMs);
+    this.store.set(key, { user, freshUntil: until }, until - now);
   }
 
   /** Forgets a subject and a user id (either may be absent), so that their next new token is asked about in full. */

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { TooManyRequestsException } from '../auth/http-refusals.js';
 import { KeyedSlots, type ReleaseSlot } from '../login/keyed-slots.js';
 
 /** How many new tokens of one client address the auth-service may refuse. */
@@ -14,10 +15,10 @@ const WAITING_PER_RUNNING = 4;
 /** Client addresses tracked at most: a flood of new addresses cannot grow memory past this. */
 const MAX_CLIENTS = 100_000;
 
-/** A client sent more tokens the auth-service refused than its budget: `429`. */
-export class TooManyTokenLookupsError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('too many invalid tokens from this address; try again later');
+/** A client sent more tokens the auth-service refused than its budget: a `429` with `Retry-After`. */
+export class TooManyTokenLookupsError extends TooManyRequestsException {
+  constructor(retryAfterSeconds: number) {
+    super('too many invalid tokens from this address; try again later', retryAfterSeconds);
     this.name = 'TooManyTokenLookupsError';
   }
 }

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { AuthServicePayloadError, AuthServiceUnavailableError } from '../errors/index.js';
-import { BearerCredential } from '../auth/bearer-token.js';
+import { isUpstreamFailure } from '../errors/index.js';
+import { BearerCredential, isCompactJws } from '../auth/bearer-token.js';
 import { AuthenticationFailure } from './authentication-failure.js';
-import { clientKey } from './client-address.js';
+import { clientKey, UNKNOWN_ADDRESS } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
-import { KnownUsers } from './known-users.js';
+import { KnownUsers, type TokenSubject } from './known-users.js';
 import {
   claimedSubject,
   screenToken,
@@ -13,7 +13,12 @@ import {
   type TokenClaimsPolicy,
 } from './token-screen.js';
 import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
-import type { CachedUser, RefusedTokenStore, VerifiedUserStore } from './verification-stores.js';
+import type {
+  CachedUser,
+  RefusedTokenStore,
+  SharedVerifications,
+  VerifiedUserStore,
+} from './verification-stores.js';
 
 /** How validated users are cached. */
 export interface UserCacheSettings {
@@ -45,13 +50,18 @@ export interface TokenVerifierParts<T extends object> {
     /** Where known users are kept (by subject or user id); absent: `knownUsers: false`. */
     known?: VerifiedUserStore<T>;
   };
+  /** Users and refusals shared with other replicas, behind the in-process cache (needs `cache`). */
+  shared?: SharedVerifications<T>;
   lookupLimit: LookupLimit | false;
   ipv6PrefixLength: number;
 }
 
 /** Who is asking, for the limits and for attributing failures. */
 export interface VerifyOptions {
-  /** The caller's address (`request.ip`); grouped as the limits count it. */
+  /**
+   * The caller's address (`request.ip`); grouped as the limits count it.
+   * Without one, the caller counts with every other caller without one.
+   */
   clientAddress?: string;
 }
 
@@ -90,6 +100,7 @@ export class TokenVerifier<T extends object = object> {
    * `undefined`. Synchronous: the warm path of every request.
    */
   cached(token: string | BearerCredential): AuthenticatedUser<T> | undefined {
+    if (!(token instanceof BearerCredential) && !isCompactJws(token)) return undefined;
     const entry = this.parts.cache?.users.get(credentialOf(token).key);
     return entry !== undefined && this.now() < entry.freshUntil ? entry.user : undefined;
   }
@@ -97,14 +108,20 @@ export class TokenVerifier<T extends object = object> {
   /**
    * The user a token belongs to.
    *
-   * @throws AuthenticationFailure (a `401`) when the token is not good
-   * @throws TooManyTokenLookupsError (a `429`) when its address had too many tokens refused
-   * @throws AuthServiceError (a `503`) when the auth-service cannot say
+   * @throws an `UnauthorizedException` (`401`) when the token is not good (malformed,
+   *   forged, expired, refused)
+   * @throws a `429` `HttpException` with `retryAfterSeconds` when its address had too many
+   *   tokens refused
+   * @throws AuthServiceError (answer `503`) when the auth-service cannot say
    */
   verify(
     token: string | BearerCredential,
     options: VerifyOptions = {},
   ): Promise<AuthenticatedUser<T>> {
+    // The header's rules for a token from anywhere else (a handshake, a GraphQL context).
+    if (!(token instanceof BearerCredential) && !isCompactJws(token)) {
+      return Promise.reject(new AuthenticationFailure('invalid token', 'malformed'));
+    }
     const credential = credentialOf(token);
     const { key } = credential;
     const cache = this.parts.cache;
@@ -115,7 +132,9 @@ export class TokenVerifier<T extends object = object> {
     }
     let verification = this.inFlight.get(key);
     if (verification === undefined) {
-      const client = clientKey(options.clientAddress, this.parts.ipv6PrefixLength);
+      // Without an address, counted with every other caller without one: never unbounded.
+      const address = options.clientAddress ?? UNKNOWN_ADDRESS;
+      const client = clientKey(address, this.parts.ipv6PrefixLength);
       verification = this.verifyAnew(credential, client, entry).finally(() =>
         this.inFlight.delete(key),
       );
@@ -126,16 +145,27 @@ export class TokenVerifier<T extends object = object> {
 
   /**
    * Forgets a token, and what was validated of its user for their new tokens,
-   * so that its next use, and their next new token, is verified in full again.
+   * so that its next use, and their next new token, is verified in full again:
+   * here, and with shared state (`redis`) on every replica. Resolves once the
+   * others were told (or Redis could not be reached).
    */
-  forget(token: string | BearerCredential): void {
+  async forget(token: string | BearerCredential): Promise<void> {
     const credential = credentialOf(token);
-    const cache = this.parts.cache;
-    if (cache === undefined) return;
     const { key } = credential;
-    this.known?.forget(claimedSubject(credential.token), cache.users.get(key)?.user.id);
-    cache.users.delete(key);
-    cache.refused.delete(key);
+    this.known?.forget(claimedSubject(credential.token), this.parts.cache?.users.get(key)?.user.id);
+    this.evict(key);
+    await this.parts.shared?.forget(key);
+  }
+
+  /**
+   * @internal Forgets a token's hash in this process only (another replica
+   * forgot it), and the known user it made, when this process cached it.
+   */
+  evict(key: string): void {
+    const entry = this.parts.cache?.users.get(key);
+    if (entry !== undefined) this.known?.forget(entry.subject, entry.user.id);
+    this.parts.cache?.users.delete(key);
+    this.parts.cache?.refused.delete(key);
   }
 
   /** The users cached now, for inspection (tests, diagnostics). */
@@ -163,7 +193,7 @@ export class TokenVerifier<T extends object = object> {
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
     const known = subject === undefined ? undefined : this.known?.ofSubject(subject);
     if (known !== undefined) {
-      this.remember(key, known.user, expiresAt, known.freshUntil);
+      this.remember(key, known.user, expiresAt, known.freshUntil, subject);
       return known.user;
     }
     // Remote mode: the auth-service judges the token; its user's record here may be reused.
@@ -181,14 +211,23 @@ export class TokenVerifier<T extends object = object> {
     const admitted = await budget?.enter(client);
     if (admitted instanceof TooManyTokenLookupsError) throw admitted;
     let user: AuthenticatedUser<T>;
-    try {
+    let freshUntil: number;
+    const lookUp = async () => {
       // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
       // junk opened it), its failures must not look like an outage that serves the token stale.
-      user = await this.parts.lookup.lookUp(
+      const found = await this.parts.lookup.lookUp(
         token,
         stale === undefined ? client : undefined,
         knownView,
       );
+      return { user: found, freshUntil: this.freshUntil(expiresAt, viewFreshUntil) };
+    };
+    const { shared } = this.parts;
+    try {
+      // Shared state is asked only when there is a cache to serve its answers from.
+      ({ user, freshUntil } = await (shared !== undefined && this.parts.cache !== undefined
+        ? shared.lookUp(key, lookUp)
+        : lookUp()));
     } catch (error) {
       if (error instanceof AuthenticationFailure) {
         // Only a refused token spends the budget.
@@ -204,9 +243,10 @@ export class TokenVerifier<T extends object = object> {
       admitted?.();
     }
     this.servingStale = false;
-    this.remember(key, user, expiresAt, viewFreshUntil);
+    this.remember(key, user, expiresAt, freshUntil, subject);
+    // Only a user the auth-service answered for in full becomes a known user.
     if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
-      this.known?.remember(user, subject);
+      this.known?.remember(user, subject, freshUntil);
     }
     return user;
   }
@@ -214,20 +254,30 @@ export class TokenVerifier<T extends object = object> {
   /**
    * Caches a token's user, fresh for the cache lifetime, never past the
    * token's `exp` nor `freshLimit` (when what it is made of was validated
-   * earlier: a known user's), and kept for the stale-if-error grace after.
+   * earlier: a known user's, or another replica's answer), and kept for the
+   * stale-if-error grace after.
    */
   private remember(
     key: string,
     user: AuthenticatedUser<T>,
     expiresAt: number,
     freshLimit = Number.POSITIVE_INFINITY,
+    subject?: TokenSubject,
   ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
-    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt, freshLimit);
+    const freshUntil = this.freshUntil(expiresAt, freshLimit);
     const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
-    if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
+    if (keptUntil > now) {
+      const entry = subject === undefined ? { user, freshUntil } : { user, freshUntil, subject };
+      cache.users.set(key, entry, keptUntil - now);
+    }
+  }
+
+  /** Until when an answer may be served without asking: the cache lifetime, never past `exp` nor `limit`. */
+  private freshUntil(expiresAt: number, limit = Number.POSITIVE_INFINITY): number {
+    return Math.min(this.now() + (this.parts.cache?.settings.ttlMs ?? 0), expiresAt, limit);
   }
 
   /** An entry past its lifetime, still within its grace, while the auth-service cannot answer. */
@@ -235,8 +285,7 @@ export class TokenVerifier<T extends object = object> {
     error: unknown,
     stale: CachedUser<T> | undefined,
   ): AuthenticatedUser<T> | undefined {
-    const unavailable =
-      error instanceof AuthServiceUnavailableError || error instanceof AuthServicePayloadError;
+    const unavailable = isUpstreamFailure(error);
     // The entry's own lifetime ends its grace (and the token's exp): it was found, so it is within it.
     if (!unavailable || stale === undefined) return undefined;
     if (!this.servingStale) {

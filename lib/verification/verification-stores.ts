@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { TokenSubject } from './known-users.js';
 import type { AuthenticatedUser } from './user-lookup.js';
 
 /** A validated user, as cached: served without asking until `freshUntil`. */
@@ -6,6 +7,8 @@ export interface CachedUser<T extends object = object> {
   user: AuthenticatedUser<T>;
   /** Epoch ms. Past it (and within the entry's lifetime), served only while the auth-service cannot answer. */
   freshUntil: number;
+  /** The verified `iss` and `sub` it was found under (local mode), so that forgetting the token forgets them too. */
+  subject?: TokenSubject;
 }
 
 /**
@@ -27,6 +30,27 @@ export interface RefusedTokenStore {
   has(key: string): boolean;
   add(key: string, ttlMs: number): void;
   delete(key: string): void;
+}
+
+/**
+ * Validated users and refusals shared by replicas (Redis), asked on a miss of
+ * the in-process cache. Each method degrades to a no-op when the shared store
+ * cannot answer.
+ */
+export interface SharedVerifications<T extends object = object> {
+  /**
+   * Another replica's result for the token's hash, or `lookUp`'s (the user, and
+   * until when it may be served without asking), shared before it is returned;
+   * concurrent first uses across replicas share one lookup.
+   *
+   * @throws AuthenticationFailure when the token is refused (here or by another replica)
+   */
+  lookUp(
+    key: string,
+    lookUp: () => Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>,
+  ): Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>;
+  /** Forgets a token's hash on every replica. */
+  forget(key: string): Promise<void>;
 }
 
 /** What an entry costs besides its user's JSON: the key, the entry and the cache's own slots, roughly. */

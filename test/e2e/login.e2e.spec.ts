@@ -276,6 +276,7 @@ describe.each(PLATFORMS)('login controller options on %s', (platform) => {
     for (const [method, path] of [
       ['POST', '/auth/login'],
       ['POST', '/auth/login/code'],
+      ['POST', '/auth/refresh'],
       ['GET', '/auth/me'],
     ] as const) {
       const answer = await call(`${app.url}${path}`, {

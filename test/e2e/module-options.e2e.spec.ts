@@ -1,4 +1,5 @@
 import { HttpService } from '@nestjs/axios';
+import type { DynamicModule } from '@nestjs/common';
 import axios from 'axios';
 import {
   ApexAuthModule,
@@ -135,26 +136,48 @@ describe.each(PLATFORMS)('unknown option keys on %s', (platform) => {
 
 describe('misspelt extras', () => {
   const options = shopOptions('http://127.0.0.1:9');
+  const start = (module: DynamicModule) => startApp('express', module);
 
-  it('forRoot: refused as it is called, with the extra it was likely meant to be', async () => {
+  it('forRoot: refused at startup, with the extra it was likely meant to be', async () => {
     const error = await failureOf(() =>
-      ApexAuthModule.forRoot({ ...options, globalGaurd: false } as ApexAuthModuleOptions),
+      start(ApexAuthModule.forRoot({ ...options, globalGaurd: false } as ApexAuthModuleOptions)),
     );
     expect(error.problems).toEqual([
       { option: 'globalGaurd', problem: 'unknown option (did you mean globalGuard?)' },
     ]);
     const controller = await failureOf(() =>
-      ApexAuthModule.forRoot({ ...options, controler: false } as ApexAuthModuleOptions),
+      start(ApexAuthModule.forRoot({ ...options, controler: false } as ApexAuthModuleOptions)),
     );
     expect(controller.message).toBe('controler: unknown option (did you mean controller?)');
   });
 
-  it('forRootAsync: refused as it is called, next to useFactory', async () => {
+  it('forRoot: reported with the problems of the options, in one error', async () => {
+    const withoutName: Partial<ApexAuthModuleOptions> = { ...options };
+    delete withoutName.serviceName;
     const error = await failureOf(() =>
-      ApexAuthModule.forRootAsync({
-        useFactory: () => options,
-        globalGaurd: false,
-      } as Parameters<typeof ApexAuthModule.forRootAsync>[0]),
+      start(
+        ApexAuthModule.forRoot({
+          ...withoutName,
+          controler: false,
+          timeoutMS: 1,
+        } as unknown as ApexAuthModuleOptions),
+      ),
+    );
+    expect(error.problems).toEqual([
+      { option: 'controler', problem: 'unknown option (did you mean controller?)' },
+      { option: 'timeoutMS', problem: 'unknown option (did you mean timeoutMs?)' },
+      { option: 'serviceName', problem: 'must be a non-empty string' },
+    ]);
+  });
+
+  it('forRootAsync: refused at startup, next to useFactory', async () => {
+    const error = await failureOf(() =>
+      start(
+        ApexAuthModule.forRootAsync({
+          useFactory: () => options,
+          globalGaurd: false,
+        } as Parameters<typeof ApexAuthModule.forRootAsync>[0]),
+      ),
     );
     expect(error.problems).toEqual([
       { option: 'globalGaurd', problem: 'unknown option (did you mean globalGuard?)' },
@@ -169,7 +192,9 @@ describe('misspelt extras', () => {
 
   it('a bad value of an extra is named like an option', async () => {
     const error = await failureOf(() =>
-      ApexAuthModule.forRoot({ ...options, isGlobal: 'yes' } as unknown as ApexAuthModuleOptions),
+      start(
+        ApexAuthModule.forRoot({ ...options, isGlobal: 'yes' } as unknown as ApexAuthModuleOptions),
+      ),
     );
     expect(error.problems).toEqual([{ option: 'isGlobal', problem: 'must be true or false' }]);
   });

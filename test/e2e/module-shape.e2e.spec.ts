@@ -1,9 +1,21 @@
-import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Module,
+  Post,
+  Query,
+  Req,
+  Res,
+  type DynamicModule,
+} from '@nestjs/common';
+import type { Request } from 'express';
 import {
   ApexAuthModule,
   ApexAuthOptionsError,
   AuthApi,
   AuthController,
+  Public,
   type ApexAuthModuleOptions,
   type TokenResponse,
 } from '@apex/nest-auth';
@@ -96,6 +108,24 @@ class MyAuthController extends AuthController {
 @Module({ controllers: [MyAuthController] })
 class MyAuthModule {}
 
+/** The README's subclass: the code exchange declared as a route of its own. */
+@Controller('session')
+class CodeSessionController extends AuthController {
+  @Public()
+  @Post('login/code')
+  loginWithCode(
+    @Query('code') code: unknown,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    return this.exchangeCode(code, body, request, response);
+  }
+}
+
+@Module({ controllers: [CodeSessionController] })
+class CodeSessionModule {}
+
 /** Nest's line for a controller's routes: `Name {/path}:`. */
 function controllerLines(logger: CapturingLogger): string[] {
   return logger.lines
@@ -104,7 +134,8 @@ function controllerLines(logger: CapturingLogger): string[] {
 }
 
 describe.each(PLATFORMS)('a subclass of AuthController on %s', (platform) => {
-  const start = useShopEmulator(platform, {}, () => undefined);
+  let emulator: AuthServiceEmulator;
+  const start = useShopEmulator(platform, {}, (started) => (emulator = started));
   beforeEach(() => {
     signedIn.length = 0;
   });
@@ -149,6 +180,43 @@ describe.each(PLATFORMS)('a subclass of AuthController on %s', (platform) => {
       'MyAuthController {/session}:',
     ]);
   });
+
+  it('has no code exchange route of its own: the path is an unknown route', async () => {
+    const app = await start(
+      { syncPermissions: false, controller: false },
+      { features: [MyAuthModule] },
+    );
+    await expectAnsweredAsUnknown(app, '/session');
+  });
+
+  it('declares the code exchange itself, as the README shows, and it works', async () => {
+    const app = await start(
+      { syncPermissions: false, controller: false, oauthClient: OAUTH_CLIENT },
+      { features: [CodeSessionModule] },
+    );
+    const code = emulator.issueCode(OAUTH_CLIENT.clientId, 'editor');
+    const exchanged = await call(`${app.url}/session/login/code?code=${code}`, { method: 'POST' });
+    // A 200 that no cache keeps, though the route declares neither.
+    expect(exchanged.status, show(exchanged)).toBe(200);
+    expect(exchanged.headers.get('cache-control')).toBe('no-store');
+    expect(exchanged.body.access_token).toEqual(expect.any(String));
+    const again = await call(`${app.url}/session/login/code?code=${code}`, { method: 'POST' });
+    expect(again.status, show(again)).toBe(401);
+  });
+
+  it('with the global guard off, its me and logout routes still need a token', async () => {
+    const app = await start(
+      { syncPermissions: false, controller: false, globalGuard: false },
+      { features: [MyAuthModule] },
+    );
+    const me = await call(`${app.url}/session/me`);
+    expect(me.status, show(me)).toBe(401);
+    const logout = await call(`${app.url}/session/logout`, { method: 'POST' });
+    expect(logout.status, show(logout)).toBe(401);
+    const token = emulator.issueToken('viewer');
+    expect((await call(`${app.url}/session/me`, { token })).body.username).toBe('viewer');
+    expect((await call(`${app.url}/session/logout`, { method: 'POST', token })).status).toBe(204);
+  });
 });
 
 /** The answer to a POST of `path`, with the path's own words taken out of the message. */
@@ -163,10 +231,10 @@ async function postAnswer(app: RunningApp, path: string): Promise<Answer> {
   return answer;
 }
 
-/** `POST /auth/login/code` answers as `POST /auth/no-such-route` does: status, body and type. */
-async function expectAnsweredAsUnknown(app: RunningApp): Promise<void> {
-  const code = await postAnswer(app, '/auth/login/code');
-  const unknown = await postAnswer(app, '/auth/no-such-route');
+/** `POST <base>/login/code` answers as `POST <base>/no-such-route` does: status, body and type. */
+async function expectAnsweredAsUnknown(app: RunningApp, base = '/auth'): Promise<void> {
+  const code = await postAnswer(app, `${base}/login/code`);
+  const unknown = await postAnswer(app, `${base}/no-such-route`);
   expect(unknown.status, show(unknown)).toBe(404);
   expect(code.status, show(code)).toBe(unknown.status);
   expect(code.body).toEqual(unknown.body);

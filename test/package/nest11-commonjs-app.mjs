@@ -1,7 +1,8 @@
 // A CommonJS Nest 11 app consumes the package: the tarball installs next to Nest 11
-// and its companions (the versions test/nest11 pins) without --legacy-peer-deps,
-// `npm ls` is clean, and the app, plain CommonJS, boots ApexAuthModule.forRoot()
-// against the emulator that the installed package's own bin runs.
+// and its companions (the versions test/nest11 pins, the optional @nestjs/swagger and
+// @nestjs/terminus included) without --legacy-peer-deps, `npm ls` is clean, and the
+// app, plain CommonJS, boots ApexAuthModule.forRoot() against the emulator that the
+// installed package's own bin runs, documents its routes and checks its health.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import {
   checks,
   manifest,
+  PROFILE_CONTROLLER,
   npmInstall,
   packInto,
   root,
@@ -24,21 +26,20 @@ const MAIN = `'use strict';
 require('reflect-metadata');
 const { Controller, Get, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
-const { ApexAuthModule, CurrentUser } = require('@apex/nest-auth');
+const { DocumentBuilder, SwaggerModule } = require('@nestjs/swagger');
+const {
+  ApexAuthHealthIndicator,
+  ApexAuthModule,
+  ApexAuthSwagger,
+  CurrentUser,
+} = require('@apex/nest-auth');
 
-class ProfileController {
-  show(username) {
-    return { username };
-  }
-}
-Controller('profile')(ProfileController);
-CurrentUser('username')(ProfileController.prototype, 'show', 0);
-Get()(ProfileController.prototype, 'show', Object.getOwnPropertyDescriptor(ProfileController.prototype, 'show'));
-
+${PROFILE_CONTROLLER}
 class AppModule {}
 Module({
   imports: [ApexAuthModule.forRoot({ baseUrl: process.env.AUTH_SERVICE_URL, serviceName: 'shop' })],
   controllers: [ProfileController],
+  providers: [ApexAuthHealthIndicator],
 })(AppModule);
 
 (async () => {
@@ -47,11 +48,16 @@ Module({
   const url = await app.getUrl();
   const anonymous = await fetch(url + '/profile');
   const signedIn = await fetch(url + '/profile', { headers: { authorization: 'Bearer ' + process.env.TOKEN } });
+  const document = ApexAuthSwagger.setup(SwaggerModule.createDocument(app, new DocumentBuilder().build()));
   console.log(JSON.stringify({
     nest: require('@nestjs/core/package.json').version,
+    swagger: require('@nestjs/swagger/package.json').version,
     anonymous: anonymous.status,
     signedIn: signedIn.status,
     body: await signedIn.json(),
+    loginBody: document.paths['/auth/login'].post.requestBody.content['application/json'].schema.$ref,
+    profileSecurity: document.paths['/profile'].get.security.flatMap(Object.keys).join(),
+    health: (await app.get(ApexAuthHealthIndicator).isHealthy())['auth-service'].status,
   }));
   await app.close();
 })().catch((error) => {
@@ -68,9 +74,15 @@ try {
     join(app, 'package.json'),
     JSON.stringify({ name: 'nest11-app', private: true, type: 'commonjs' }),
   );
-  // Nest 11's packages that are the package's peers, and the HTTP platform; npm adds the other peers.
+  // Nest 11's packages that are the package's required peers, the two optional ones this app
+  // uses (OpenAPI, health), and the HTTP platform; npm adds the other required peers, and leaves
+  // out the other optional ones (GraphQL's, WebSockets', microservices').
+  const optional = (name) => manifest.peerDependenciesMeta?.[name]?.optional === true;
+  const used = ['@nestjs/swagger', '@nestjs/terminus', '@nestjs/platform-express'];
   const nest = Object.entries(nest11.dependencies)
-    .filter(([name]) => name in manifest.peerDependencies || name === '@nestjs/platform-express')
+    .filter(
+      ([name]) => (name in manifest.peerDependencies && !optional(name)) || used.includes(name),
+    )
     .map(([name, version]) => `${name}@${version}`);
   const warnings = npmInstall(app, [tarball, ...nest], { loglevel: 'warn' });
   check(true, `npm install of the tarball with ${nest.join(', ')}, without --legacy-peer-deps`);
@@ -119,6 +131,16 @@ try {
   check(
     result.anonymous === 401 && result.signedIn === 200 && result.body.username === 'viewer',
     `a guarded route of the CommonJS app: 401 without a token, 200 with the viewer's (${run.trim()})`,
+  );
+  check(
+    result.swagger.startsWith('11.') &&
+      result.loginBody === '#/components/schemas/LoginDto' &&
+      result.profileSecurity === 'bearer,oauth2',
+    `with @nestjs/swagger ${result.swagger}: the login routes documented, ApexAuthSwagger.setup's security`,
+  );
+  check(
+    result.health === 'up',
+    `ApexAuthHealthIndicator with Nest 11's terminus: ${result.health}`,
   );
 
   emulator.kill('SIGTERM');

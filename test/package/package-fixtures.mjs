@@ -52,3 +52,18 @@ export function npmInstall(dir, specs, { loglevel = 'error' } = {}) {
   if (run.status !== 0) throw new Error(`npm install exited with ${run.status}`);
   return run.stderr;
 }
+
+/**
+ * The guarded route of the throwaway apps, `GET /profile` → `{ username }`, in plain
+ * JavaScript (no decorator syntax, so the decorators are called); the app brings
+ * `Controller`, `Get` and `CurrentUser` into scope, by `require` or `import`.
+ */
+export const PROFILE_CONTROLLER = `class ProfileController {
+  show(username) {
+    return { username };
+  }
+}
+Controller('profile')(ProfileController);
+CurrentUser('username')(ProfileController.prototype, 'show', 0);
+Get()(ProfileController.prototype, 'show', Object.getOwnPropertyDescriptor(ProfileController.prototype, 'show'));
+`;

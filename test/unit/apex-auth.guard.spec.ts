@@ -108,6 +108,11 @@ class RpcGuard extends ApexAuthGuard {
     if (context.getType() !== 'rpc') return super.getRequest(context);
     return context.switchToRpc().getContext<{ request: FakeRequest }>().request;
   }
+
+  /** An rpc transport has no response to put headers on. */
+  protected override getResponse(context: ExecutionContext): unknown {
+    return context.getType() === 'rpc' ? undefined : super.getResponse(context);
+  }
 }
 
 /** Reads the token from a `session` cookie instead of the header. */
@@ -334,8 +339,7 @@ describe('ApexAuthGuard on its own', () => {
       const rpc = app.get(RpcGuard);
       const request = httpRequest();
       const context = rpcContext(request);
-      // An rpc transport has no HTTP response for the challenge; the refusal is what counts.
-      vi.spyOn(rpc as unknown as { setHeader(): void }, 'setHeader').mockImplementation(() => {});
+      // No response, so no challenge header: the refusal is what counts.
       expect(await outcome(() => rpc.canActivate(context))).toBeInstanceOf(UnauthorizedException);
       expect(
         await outcome(() =>
@@ -410,6 +414,16 @@ describe('ApexAuthGuard on its own', () => {
       auditing.calls.length = 0;
       expect(auditing.canActivate(httpContext(httpRequest(token)))).toBe(true);
       expect(auditing.calls).toEqual(['authenticate', 'handleRequest']);
+    });
+
+    it('authenticates the credential authenticate() is given, on the cold path too', async () => {
+      const viewer = new BearerCredential(emulator.issueToken('viewer'));
+      const request = httpRequest(emulator.issueToken('editor'));
+      const context = httpContext(request);
+      const hook = guard as unknown as {
+        authenticate(...args: unknown[]): Promise<{ username: string }>;
+      };
+      expect((await hook.authenticate(context, request, viewer)).username).toBe('viewer');
     });
 
     it('lets an overridden handleRequest() refuse a user whose token is cached', async () => {

@@ -158,7 +158,7 @@ describe('known users (local mode): a new token of a user validated lately', () 
     const first = tokenOf('ann');
     await verifier.verify(first);
     await verifier.verify(tokenOf('bob'));
-    verifier.forget(first);
+    await verifier.forget(first);
     await verifier.verify(tokenOf('ann'));
     expect(lookup.calls).toBe(3);
     // Another user's entry stays.

@@ -200,6 +200,53 @@ describe('apexAuthSettings', () => {
     );
   });
 
+  it('checks permission definitions given as data like every other option, in the same error', () => {
+    const definitions = [
+      { name: 'canEdit', type: 'boolean', default: false, lable: 'Can edit' },
+      { name: 'region', type: 'str', default: 'eu' },
+      { name: '', type: 'boolean' },
+    ] as never;
+    let error: unknown;
+    try {
+      resolve({ permissions: definitions, timeoutMS: 1 } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ApexAuthOptionsError);
+    expect((error as ApexAuthOptionsError).problems).toEqual([
+      { option: 'timeoutMS', problem: 'unknown option (did you mean timeoutMs?)' },
+      { option: 'permissions[0].lable', problem: 'unknown option (did you mean label?)' },
+      { option: 'permissions[1].type', problem: "must be 'string', 'integer' or 'boolean'" },
+      { option: 'permissions[2].name', problem: 'must be a non-empty string' },
+      { option: 'permissions[2].default', problem: 'is required' },
+    ]);
+    // What needs several fields at once is checked once those hold.
+    expect(
+      refusal({
+        permissions: [{ name: 'region', type: 'string', default: 'mars', values: ['eu'] }],
+      }),
+    ).toBe('permissions[0].default: "mars" is not one of its values ["eu"]');
+    expect(refusal({ permissions: ['canEdit'] as never })).toBe(
+      'permissions[0]: must be an object',
+    );
+    expect(refusal({ permissions: 'Perms' as never })).toBe(
+      'permissions: must be a permissions class or an array of permissions',
+    );
+    // A class and good data still pass, the data as a plain schema.
+    expect(resolve({ permissions: Perms }).schema?.has('canEdit')).toBe(true);
+    const data = resolve({ permissions: [{ name: 'canEdit', type: 'boolean', default: false }] });
+    expect(data.schema?.definitions).toEqual([
+      {
+        name: 'canEdit',
+        label: 'canEdit',
+        description: '',
+        type: 'boolean',
+        values: [],
+        default: false,
+      },
+    ]);
+  });
+
   it('refuses jwt.audience and jwt.issuer, pointing to the top-level options', () => {
     for (const moved of ['audience', 'issuer']) {
       expect(refusal({ jwt: { secret: 's'.repeat(32), [moved]: 'x' } })).toBe(

@@ -49,4 +49,12 @@ describe('the public API', () => {
     const undocumented = [...root, ...testing].filter(({ documented }) => !documented);
     expect(undocumented.map(({ name }) => name)).toEqual([]);
   });
+
+  it("every export of the transports' entries has TSDoc, and each exports something", () => {
+    for (const transport of ['graphql', 'websockets', 'microservices']) {
+      const names = exportsOf(entry(`${transport}/index.ts`));
+      expect(names.length, transport).toBeGreaterThan(0);
+      expect(names.filter(({ documented }) => !documented).map(({ name }) => name)).toEqual([]);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { HttpException, UnauthorizedException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { TokenVerifier, type AuthenticatedUser } from '@apex/nest-auth';
 import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
@@ -97,7 +98,7 @@ interface Rig {
 }
 
 /** A verifier as the module builds it for local HS256 verification, with the lookup doubled. */
-function rig(): Rig {
+function rig(lookupLimit: TokenVerifierParts<object>['lookupLimit'] = false): Rig {
   const lookup = new LookupDouble();
   const memory = new MemoryUserStore<object>(CACHE.maxEntries, CACHE.maxBytes);
   const users = new CountingUserStore(memory);
@@ -117,7 +118,7 @@ function rig(): Rig {
     policy: { audiences: ['shop'], audienceRequired: false, clockToleranceSeconds: 0 },
     signatures,
     cache: { settings: CACHE, users, refused: new MemoryRefusedStore(CACHE.negativeMaxEntries) },
-    lookupLimit: false,
+    lookupLimit,
     ipv6PrefixLength: 64,
   });
   return { verifier, lookup, users, memory, signatureChecks: () => checks };
@@ -321,7 +322,7 @@ describe('stores of the verifier', () => {
     expect(b.cachedUsers()).toEqual([user]);
     expect(lookup.calls).toBe(1);
 
-    b.forget(token);
+    await b.forget(token);
     expect(users.entries.size).toBe(0);
     expect(a.cached(token)).toBeUndefined();
   });
@@ -351,7 +352,39 @@ describe('stores of the verifier', () => {
     await expect(b.verify(token)).rejects.toMatchObject({ detail: 'refused recently' });
     expect(lookup.calls).toBe(1);
 
-    a.forget(token);
+    await a.forget(token);
     expect(refused.keys.size).toBe(0);
+  });
+});
+
+describe('TokenVerifier for transports other than the header', () => {
+  it('refuses a raw token the header would not let through, as a 401, before any work', async () => {
+    const { verifier, lookup, signatureChecks } = rig();
+    const good = signHs256(claimsFor('viewer'), SECRET);
+    for (const raw of [`${good}\n`, `Bearer ${good}`, 'a.b', `${'a'.repeat(9000)}.b.c`, 42]) {
+      const refusal = await verifier.verify(raw as string).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(UnauthorizedException);
+      expect(refusal).toMatchObject({ reason: 'invalid token', detail: 'malformed' });
+      expect(verifier.cached(raw as string)).toBeUndefined();
+    }
+    expect(lookup.calls + signatureChecks()).toBe(0);
+    expect((await verifier.verify(good)).username).toBe('viewer');
+  });
+
+  it('counts callers without an address together: the lookup limit still holds (a 429)', async () => {
+    const { verifier, lookup } = rig({ maxRefusedTokens: 1, windowMs: 60_000 });
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const token = signHs256(claimsFor(`made-up-${i}`), SECRET);
+      lookup.refused.add(token);
+      outcomes.push(await verifier.verify(token).catch((error: unknown) => error));
+    }
+    expect(outcomes[0]).toBeInstanceOf(UnauthorizedException);
+    for (const later of outcomes.slice(1)) {
+      expect(later).toBeInstanceOf(HttpException);
+      expect((later as HttpException).getStatus()).toBe(429);
+      expect(later).toMatchObject({ retryAfterSeconds: expect.any(Number) });
+    }
+    expect(lookup.calls).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { isPermissionType } from '../../client/permission-types.js';
 import type { ValidationIssue } from './http.js';
 import type { EmulatorPermissionSeed, WirePermission } from './options.js';
 
@@ -6,8 +7,6 @@ export type PermissionInput = Omit<WirePermission, 'id'>;
 
 /** A validated value, or the FastAPI-style issues that make it invalid. */
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
-
-const PERMISSION_TYPES: readonly string[] = ['string', 'integer', 'boolean'];
 
 // What each permission type accepts as a value, and how pydantic words a mismatch.
 const VALUE_CHECKS = {
@@ -67,8 +66,8 @@ export function validatePermission(body: unknown): Validated<PermissionInput> {
   const rawType = get('type');
   let type: WirePermission['type'] | undefined;
   if (rawType === undefined) issues.push(missing('type'));
-  else if (typeof rawType === 'string' && PERMISSION_TYPES.includes(rawType)) {
-    type = rawType as WirePermission['type'];
+  else if (typeof rawType === 'string' && isPermissionType(rawType)) {
+    type = rawType;
   } else {
     issues.push({
       loc: ['body', 'type'],
