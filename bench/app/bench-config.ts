@@ -13,10 +13,12 @@ export const BENCH_USER = { username: 'reader', password: 'reader-password' } as
  * What an app process runs:
  * - `local`, `remote`: this module, verifying tokens locally (HS256) or at the auth-service;
  * - `local-full`, `remote-full`: the same with `cache.knownUsers: false` (every new token looked up in full);
+ * - `remote-redis`: remote, sharing state with another replica on one Redis (`redis`);
  * - `seed`: a hand-written guard doing what the seed (and apexauthlib) did: two auth-service calls per request, no cache;
  * - `passport`: plain `@nestjs/passport` + `passport-jwt` with a string secret, what most Nest apps do.
  */
-export type BenchMode = 'local' | 'remote' | 'local-full' | 'remote-full' | 'seed' | 'passport';
+export type BenchMode =
+  'local' | 'remote' | 'local-full' | 'remote-full' | 'remote-redis' | 'seed' | 'passport';
 export type BenchAdapter = 'express' | 'fastify';
 
 /** Handed to an app process as its one argument (JSON). */
@@ -24,6 +26,8 @@ export interface BenchAppConfig {
   adapter: BenchAdapter;
   mode: BenchMode;
   authServiceUrl: string;
+  /** The Redis of `remote-redis`. */
+  redisUrl?: string;
 }
 
 /** What an app process sends its parent over IPC. */

@@ -28,7 +28,7 @@ class PlainJwtGuard extends AuthGuard('jwt') {
 }
 
 /** The app's root module for one mode of the run. */
-export function benchModule({ mode, authServiceUrl }: BenchAppConfig): DynamicModule {
+export function benchModule({ mode, authServiceUrl, redisUrl }: BenchAppConfig): DynamicModule {
   const imports: DynamicModule['imports'] = [];
   const providers: DynamicModule['providers'] = [];
   if (mode === 'seed') {
@@ -51,6 +51,7 @@ export function benchModule({ mode, authServiceUrl }: BenchAppConfig): DynamicMo
         syncPermissions: false,
         ...(mode.startsWith('local') ? { jwt: { secret: BENCH_SECRET } } : {}),
         ...(mode.endsWith('-full') ? { cache: { knownUsers: false } } : {}),
+        ...(mode === 'remote-redis' ? { redis: redisUrl } : {}),
         // Every request of the run comes from one address: the per-address bounds are not what is measured.
         lookupLimit: false,
         login: { limits: false },

@@ -5,8 +5,10 @@
  * harness in CI; it measures nothing worth reading. Other flags:
  * `--rounds=N`, `--duration=S`, `--adapters=express,fastify`, `--only=public,new-local`
  * (those scenarios, in their apps), `--no-rss` (no RSS row), and `--profile`: each app runs under
- * `node --cpu-prof`, and the functions that took the most CPU are printed.
+ * `node --cpu-prof`, and the functions that took the most CPU are printed. The two
+ * replicas' rows need `redis-server` on the PATH, and are left out without it.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +34,7 @@ import {
 } from './scenarios.js';
 import { topFunctions } from './profile-summary.js';
 import { TokenMint } from './token-mint.js';
+import { startRedis, type RunningRedis } from '../../test/fixtures/redis-server.js';
 
 interface Settings {
   smoke: boolean;
@@ -42,6 +45,8 @@ interface Settings {
   connections: number;
   /** Distinct tokens sent through before the cached-token rows: more than the cache holds. */
   fillTokens: number;
+  /** How many tokens the other replica validates before a run of `peer-tokens` (the run sends each once). */
+  peerTokens: number;
   /** The RSS row: RSS is read after the first count of distinct tokens, then after the last. */
   rssCounts: [number, number];
   rssLimitMb: number;
@@ -65,6 +70,7 @@ function settingsOf(argv: string[]): Settings {
     warmUpSeconds: smoke ? 0.3 : 1,
     connections: 50,
     fillTokens: smoke ? 500 : 20_000,
+    peerTokens: smoke ? 500 : 10_000,
     rssCounts: smoke ? [500, 1_500] : [50_000, 200_000],
     rssLimitMb: 20,
     scenarios: SCENARIOS.filter(
@@ -92,6 +98,8 @@ const GUESSED_RATE = 30_000;
 
 class AdapterBench {
   private readonly apps = new Map<BenchMode, AppProcess>();
+  /** The other replica of `remote-redis`, which validates the tokens of `peer-tokens`. */
+  private peer?: AppProcess;
   private readonly mint: TokenMint;
   /** The cached tokens: one per connection, validated in each warm-up. */
   private readonly cached: LoadRequest[][];
@@ -101,6 +109,7 @@ class AdapterBench {
     private readonly adapter: BenchAdapter,
     private readonly emulator: EmulatorProcess,
     private readonly settings: Settings,
+    private readonly redis: RunningRedis | undefined,
   ) {
     this.mint = new TokenMint(`${adapter}-${Date.now()}`);
     this.cached = this.mint.many(settings.connections).map((token) => [guarded(token)]);
@@ -116,6 +125,7 @@ class AdapterBench {
     ])) {
       this.apps.set(mode, await this.start(mode));
     }
+    if (this.apps.has('remote-redis')) this.peer = await this.start('remote-redis');
     // The first requests of a process run cold (the JIT has not compiled its hot paths yet).
     for (const app of this.apps.values()) await this.warmUp(app);
     try {
@@ -127,7 +137,8 @@ class AdapterBench {
         await this.pushNewTokens(this.app(mode), this.settings.fillTokens);
       await this.rounds(scenarios.filter((s) => !s.beforeFill));
     } finally {
-      await Promise.all([...this.apps.values()].map((app) => app.stop()));
+      const apps = [...this.apps.values(), ...(this.peer === undefined ? [] : [this.peer])];
+      await Promise.all(apps.map((app) => app.stop()));
     }
     const rss = this.settings.rss ? await this.rssGrowth() : undefined;
     return { scenarios: summarize(this.adapter, this.results), rounds: this.results, rss };
@@ -135,7 +146,7 @@ class AdapterBench {
 
   private start(mode: BenchMode): Promise<AppProcess> {
     return AppProcess.start(
-      { adapter: this.adapter, mode, authServiceUrl: this.emulator.url },
+      { adapter: this.adapter, mode, authServiceUrl: this.emulator.url, redisUrl: this.redis?.url },
       this.settings.profileDirectory,
     );
   }
@@ -176,7 +187,20 @@ class AdapterBench {
       runLoad({ url: app.url, connections, requests, durationSeconds: seconds });
     let result: LoadResult;
     let cpuBefore: number;
-    if (scenario.traffic === 'new-tokens') {
+    if (scenario.traffic === 'peer-tokens') {
+      // A fixed amount: the other replica validates each token first, at its own (slower) pace.
+      await this.viaPeer(this.newTokens(this.settings.peerTokens / 5), warmUpSeconds);
+      const requests = this.newTokens(this.settings.peerTokens);
+      await this.pushThrough(this.peer!, requests);
+      await this.settle();
+      cpuBefore = await app.cpuMicros();
+      result = await runLoad({
+        url: app.url,
+        connections,
+        requests,
+        amount: requests.length * requests[0].length,
+      });
+    } else if (scenario.traffic === 'new-tokens') {
       const warmUp = await runLoad({
         url: app.url,
         connections,
@@ -252,16 +276,31 @@ class AdapterBench {
   private async pushNewTokens(app: AppProcess, count: number): Promise<void> {
     const chunk = 25_000;
     for (let sent = 0; sent < count; sent += chunk) {
-      const requests = this.newTokens(Math.min(chunk, count - sent));
-      const result = await runLoad({
-        url: app.url,
-        connections: this.settings.connections,
-        requests,
-        amount: requests.length * requests[0].length,
-      });
-      if (result.failures > 0)
-        console.warn(`${this.adapter}: ${result.failures} of the distinct tokens failed`);
+      await this.pushThrough(app, this.newTokens(Math.min(chunk, count - sent)));
     }
+  }
+
+  /** Sends every request of the lists through an app once. */
+  private async pushThrough(app: AppProcess, requests: LoadRequest[][]): Promise<void> {
+    const result = await runLoad({
+      url: app.url,
+      connections: this.settings.connections,
+      requests,
+      amount: requests.length * requests[0].length,
+    });
+    if (result.failures > 0)
+      console.warn(`${this.adapter}: ${result.failures} of the distinct tokens failed`);
+  }
+
+  /** The warm-up of `peer-tokens`: tokens validated on the other replica, then used here, unmeasured. */
+  private async viaPeer(requests: LoadRequest[][], seconds: number): Promise<void> {
+    await this.pushThrough(this.peer!, requests);
+    await runLoad({
+      url: this.app('remote-redis').url,
+      connections: this.settings.connections,
+      requests,
+      durationSeconds: seconds,
+    });
   }
 
   /** RSS of a fresh local-mode app after the first count of distinct tokens, and after the last. */
@@ -291,8 +330,20 @@ class AdapterBench {
   }
 }
 
-const settings = settingsOf(process.argv.slice(2));
+const chosen = settingsOf(process.argv.slice(2));
 pinSelf(LOAD_CORE);
+const wantsRedis = chosen.scenarios.some((scenario) => scenario.mode === 'remote-redis');
+const hasRedis = spawnSync('redis-server', ['--version']).error === undefined;
+if (wantsRedis && !hasRedis) {
+  console.warn(
+    'redis-server is not on the PATH (apt-get install -y redis-server): no replicas rows',
+  );
+}
+const settings: Settings = hasRedis
+  ? chosen
+  : { ...chosen, scenarios: chosen.scenarios.filter((s) => s.mode !== 'remote-redis') };
+// A child of this process: on the load generator's core (pinned above), with the emulator.
+const redis = wantsRedis && hasRedis ? await startRedis() : undefined;
 if (settings.profileDirectory !== undefined) {
   rmSync(settings.profileDirectory, { recursive: true, force: true });
 }
@@ -302,10 +353,11 @@ const emulator = await EmulatorProcess.start();
 const adapters: BenchReport['adapters'] = {};
 try {
   for (const adapter of settings.adapters) {
-    adapters[adapter] = await new AdapterBench(adapter, emulator, settings).run();
+    adapters[adapter] = await new AdapterBench(adapter, emulator, settings, redis).run();
   }
 } finally {
   await emulator.stop();
+  await redis?.stop();
 }
 const report: BenchReport = {
   startedAt,

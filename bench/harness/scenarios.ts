@@ -4,10 +4,11 @@ import type { TokenMint } from './token-mint.js';
 
 /**
  * What a scenario sends: the public route without a token; the guarded route
- * with tokens validated before (one per connection), or with a token never
- * seen on every request; or logins.
+ * with tokens validated before (one per connection), with a token never
+ * seen on every request, or with a token that only the other replica has
+ * seen (validated there just before the run); or logins.
  */
-export type Traffic = 'public' | 'cached-tokens' | 'new-tokens' | 'login';
+export type Traffic = 'public' | 'cached-tokens' | 'new-tokens' | 'peer-tokens' | 'login';
 
 /** One row of the table. */
 export interface Scenario {
@@ -63,6 +64,19 @@ export const SCENARIOS: readonly Scenario[] = [
     label: 'the same, remote, `cache.knownUsers: false`',
     mode: 'remote-full',
     traffic: 'new-tokens',
+  },
+  {
+    id: 'replicas-warm',
+    label: 'two replicas on one Redis: cached token (remote)',
+    mode: 'remote-redis',
+    traffic: 'cached-tokens',
+  },
+  {
+    id: 'replicas-cold',
+    label:
+      "two replicas on one Redis: each token's first use here, validated on the other (remote)",
+    mode: 'remote-redis',
+    traffic: 'peer-tokens',
   },
   {
     id: 'seed',

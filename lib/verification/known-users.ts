@@ -1,5 +1,6 @@
+import { sha256 } from '../auth/digest.js';
 import type { AuthenticatedUser } from './user-lookup.js';
-import type { CachedUser, VerifiedUserStore } from './verification-stores.js';
+import type { CachedUser, SharedVerifications, VerifiedUserStore } from './verification-stores.js';
 
 /** Who a token says it belongs to: its `iss` (absent when it has none) and `sub`. */
 export interface TokenSubject {
@@ -8,61 +9,71 @@ export interface TokenSubject {
 }
 
 /**
+ * The key of a known user found by issuer and subject (local mode). A hash of
+ * a tagged, JSON-quoted text: no issuer, subject or id can spell another's
+ * key, and no key can be a token's (those are hashes of tokens).
+ */
+export const keyOfSubject = ({ issuer, subject }: TokenSubject): string =>
+  sha256(JSON.stringify(['sub', issuer ?? null, subject]));
+
+/** The key of a known user found by user id (remote mode). */
+export const keyOfId = (id: string): string => sha256(JSON.stringify(['id', id]));
+
+/**
  * What was validated of each user lately, for their new tokens: by issuer and
  * subject in local mode (a verified token's `sub` is signed, so a new token of
  * a user validated within the cache lifetime needs no upstream call), by user
  * id in remote mode (the auth-service still judges the token, and the user's
  * record in this service is reused). An entry lives for the cache lifetime
  * from when the auth-service was asked, never longer, and is never served
- * stale. One per module registration: nothing is shared between two of them.
+ * stale. One per module registration: nothing is shared between two of them
+ * in a process; with shared state (`redis`), the replicas of one service share
+ * them, in process first and Redis second.
  */
 export class KnownUsers<T extends object = object> {
   constructor(
     private readonly store: VerifiedUserStore<T>,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly shared?: SharedVerifications<T>,
   ) {}
 
-  /** The user last validated for this issuer and subject, while fresh. */
-  ofSubject(subject: TokenSubject): CachedUser<T> | undefined {
-    return this.fresh(subjectKey(subject));
-  }
-
-  /** The user last validated with this id, while fresh. */
-  ofId(id: string): CachedUser<T> | undefined {
-    return this.fresh(idKey(id));
+  /** The user last validated under this key, while fresh: this process's, else another replica's. */
+  async find(key: string): Promise<CachedUser<T> | undefined> {
+    const here = this.fresh(this.store.get(key));
+    if (here !== undefined || this.shared === undefined) return here;
+    const theirs = this.fresh(await this.shared.known(key));
+    // Kept here no longer than the other replica said.
+    if (theirs !== undefined) this.keep(key, theirs);
+    return theirs;
   }
 
   /**
-   * Remembers a user the auth-service just answered for, under their subject
-   * (local) or id (remote), for the cache lifetime or until `freshUntil` (when
-   * the answer is to be served that long only: another replica's, a short-lived token's).
+   * Remembers a user the auth-service just answered for, for the cache
+   * lifetime or until `freshUntil` (when the answer is to be served that long
+   * only: another replica's, a short-lived token's); shared before it resolves.
    */
-  remember(
+  async remember(
+    key: string,
     user: AuthenticatedUser<T>,
-    subject: TokenSubject | undefined,
     freshUntil = Number.POSITIVE_INFINITY,
-  ): void {
-    const now = this.now();
-    const until = Math.min(now + this.ttlMs, freshUntil);
-    if (until <= now) return;
-    const key = subject === undefined ? idKey(user.id) : subjectKey(subject);
-    this.store.set(key, { user, freshUntil: until }, until - now);
+  ): Promise<void> {
+    const entry = { user, freshUntil: Math.min(this.now() + this.ttlMs, freshUntil) };
+    if (this.keep(key, entry)) await this.shared?.rememberKnown(key, entry);
   }
 
-  /** Forgets a subject and a user id (either may be absent), so that their next new token is asked about in full. */
-  forget(subject: TokenSubject | undefined, id: string | undefined): void {
-    if (subject !== undefined) this.store.delete(subjectKey(subject));
-    if (id !== undefined) this.store.delete(idKey(id));
+  /** Forgets a key in this process. */
+  delete(key: string): void {
+    this.store.delete(key);
   }
 
-  private fresh(key: string): CachedUser<T> | undefined {
-    const entry = this.store.get(key);
+  private keep(key: string, entry: CachedUser<T>): boolean {
+    const ttl = entry.freshUntil - this.now();
+    if (ttl > 0) this.store.set(key, entry, ttl);
+    return ttl > 0;
+  }
+
+  private fresh(entry: CachedUser<T> | undefined): CachedUser<T> | undefined {
     return entry !== undefined && this.now() < entry.freshUntil ? entry : undefined;
   }
 }
-
-// Tagged and JSON-quoted, so that no issuer, subject or id can spell another's key.
-const subjectKey = ({ issuer, subject }: TokenSubject): string =>
-  JSON.stringify(['sub', issuer ?? null, subject]);
-const idKey = (id: string): string => JSON.stringify(['id', id]);

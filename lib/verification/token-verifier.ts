@@ -5,7 +5,7 @@ import { AuthenticationFailure } from './authentication-failure.js';
 import { clientKey, UNKNOWN_ADDRESS } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
-import { KnownUsers, type TokenSubject } from './known-users.js';
+import { KnownUsers, keyOfId, keyOfSubject } from './known-users.js';
 import {
   claimedSubject,
   screenToken,
@@ -92,7 +92,9 @@ export class TokenVerifier<T extends object = object> {
   ) {
     if (parts.lookupLimit) this.budget = new LookupBudget(parts.lookupLimit, now);
     const cache = parts.cache;
-    if (cache?.known) this.known = new KnownUsers(cache.known, cache.settings.ttlMs, now);
+    if (cache?.known) {
+      this.known = new KnownUsers(cache.known, cache.settings.ttlMs, now, parts.shared);
+    }
   }
 
   /**
@@ -151,21 +153,27 @@ export class TokenVerifier<T extends object = object> {
    */
   async forget(token: string | BearerCredential): Promise<void> {
     const credential = credentialOf(token);
-    const { key } = credential;
-    this.known?.forget(claimedSubject(credential.token), this.parts.cache?.users.get(key)?.user.id);
-    this.evict(key);
-    await this.parts.shared?.forget(key);
+    const keys = [credential.key, ...this.knownKeysOf(credential)];
+    for (const key of keys) this.evict(key);
+    await this.parts.shared?.forget(keys);
   }
 
-  /**
-   * @internal Forgets a token's hash in this process only (another replica
-   * forgot it), and the known user it made, when this process cached it.
-   */
+  /** @internal Forgets a hash (a token's, a known user's) in this process only (another replica forgot it). */
   evict(key: string): void {
-    const entry = this.parts.cache?.users.get(key);
-    if (entry !== undefined) this.known?.forget(entry.subject, entry.user.id);
     this.parts.cache?.users.delete(key);
     this.parts.cache?.refused.delete(key);
+    this.known?.delete(key);
+  }
+
+  /** The hashes under which a token's user may be known: its claimed subject's, its cached user's id. */
+  private knownKeysOf({ token, key }: BearerCredential): string[] {
+    if (this.known === undefined) return [];
+    const subject = claimedSubject(token);
+    const id = this.parts.cache?.users.get(key)?.user.id;
+    return [
+      ...(subject === undefined ? [] : [keyOfSubject(subject)]),
+      ...(id === undefined ? [] : [keyOfId(id)]),
+    ];
   }
 
   /** The users cached now, for inspection (tests, diagnostics). */
@@ -191,9 +199,12 @@ export class TokenVerifier<T extends object = object> {
     const { expiresAt } = screened;
     // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
-    const known = subject === undefined ? undefined : this.known?.ofSubject(subject);
+    const known =
+      subject === undefined || this.known === undefined
+        ? undefined
+        : await this.known.find(keyOfSubject(subject));
     if (known !== undefined) {
-      this.remember(key, known.user, expiresAt, known.freshUntil, subject);
+      this.remember(key, known.user, expiresAt, known.freshUntil);
       return known.user;
     }
     // Remote mode: the auth-service judges the token; its user's record here may be reused.
@@ -201,8 +212,8 @@ export class TokenVerifier<T extends object = object> {
     const knownView =
       this.known === undefined || this.parts.signatures !== undefined
         ? undefined
-        : (id: string): AuthenticatedUser<T> | undefined => {
-            const entry = this.known?.ofId(id);
+        : async (id: string): Promise<AuthenticatedUser<T> | undefined> => {
+            const entry = await this.known?.find(keyOfId(id));
             if (entry !== undefined) viewFreshUntil = entry.freshUntil;
             return entry?.user;
           };
@@ -243,10 +254,11 @@ export class TokenVerifier<T extends object = object> {
       admitted?.();
     }
     this.servingStale = false;
-    this.remember(key, user, expiresAt, freshUntil, subject);
+    this.remember(key, user, expiresAt, freshUntil);
     // Only a user the auth-service answered for in full becomes a known user.
     if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
-      this.known?.remember(user, subject, freshUntil);
+      const knownKey = subject === undefined ? keyOfId(user.id) : keyOfSubject(subject);
+      await this.known?.remember(knownKey, user, freshUntil);
     }
     return user;
   }
@@ -262,17 +274,13 @@ export class TokenVerifier<T extends object = object> {
     user: AuthenticatedUser<T>,
     expiresAt: number,
     freshLimit = Number.POSITIVE_INFINITY,
-    subject?: TokenSubject,
   ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
     const freshUntil = this.freshUntil(expiresAt, freshLimit);
     const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
-    if (keptUntil > now) {
-      const entry = subject === undefined ? { user, freshUntil } : { user, freshUntil, subject };
-      cache.users.set(key, entry, keptUntil - now);
-    }
+    if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
   }
 
   /** Until when an answer may be served without asking: the cache lifetime, never past `exp` nor `limit`. */

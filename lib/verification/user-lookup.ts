@@ -47,12 +47,12 @@ export class UserLookup<T extends object = object> {
   async lookUp(
     token: string,
     client: string | undefined,
-    known?: (userId: string) => AuthenticatedUser<T> | undefined,
+    known?: (userId: string) => Promise<AuthenticatedUser<T> | undefined>,
   ): Promise<AuthenticatedUser<T>> {
     try {
       const upstream = this.authApi.forToken(token, { caller: client });
       const user = await upstream.user();
-      const reused = known?.(user.id);
+      const reused = await known?.(user.id);
       const view = reused?.id === user.id ? reused : await this.serviceView(upstream, user);
       return this.authenticatedUser(user, view);
     } catch (error) {

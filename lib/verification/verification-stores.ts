@@ -1,5 +1,4 @@
 import { LRUCache } from 'lru-cache';
-import type { TokenSubject } from './known-users.js';
 import type { AuthenticatedUser } from './user-lookup.js';
 
 /** A validated user, as cached: served without asking until `freshUntil`. */
@@ -7,8 +6,6 @@ export interface CachedUser<T extends object = object> {
   user: AuthenticatedUser<T>;
   /** Epoch ms. Past it (and within the entry's lifetime), served only while the auth-service cannot answer. */
   freshUntil: number;
-  /** The verified `iss` and `sub` it was found under (local mode), so that forgetting the token forgets them too. */
-  subject?: TokenSubject;
 }
 
 /**
@@ -33,7 +30,7 @@ export interface RefusedTokenStore {
 }
 
 /**
- * Validated users and refusals shared by replicas (Redis), asked on a miss of
+ * Validated users, known users and refusals shared by replicas (Redis), asked on a miss of
  * the in-process cache. Each method degrades to a no-op when the shared store
  * cannot answer.
  */
@@ -49,8 +46,12 @@ export interface SharedVerifications<T extends object = object> {
     key: string,
     lookUp: () => Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>,
   ): Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>;
-  /** Forgets a token's hash on every replica. */
-  forget(key: string): Promise<void>;
+  /** Forgets hashes (a token's, its known user's) on every replica. */
+  forget(keys: readonly string[]): Promise<void>;
+  /** Another replica's known user under this key (see `KnownUsers`), if any. */
+  known(key: string): Promise<CachedUser<T> | undefined>;
+  /** Shares a known user with the other replicas, until its `freshUntil`. */
+  rememberKnown(key: string, entry: CachedUser<T>): Promise<void>;
 }
 
 /** What an entry costs besides its user's JSON: the key, the entry and the cache's own slots, roughly. */
