@@ -246,7 +246,7 @@ class AdapterBench {
 
   /** A few seconds of the public route and of cached tokens, unmeasured. */
   private async warmUp(app: AppProcess): Promise<void> {
-    const seconds = this.settings.smoke ? 0.3 : 2;
+    const seconds = this.settings.smoke ? 0.3 : 4;
     const { connections } = this.settings;
     await runLoad({
       url: app.url,
