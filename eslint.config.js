@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.demo-build/', 'coverage/', 'node_modules/'] },
+  { ignores: ['dist/', '.demo-build/', '.bench-build/', 'coverage/', 'node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,7 +9,6 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { firstValueFrom } from 'rxjs';
 import {
   AuthServiceError,
   AuthServicePayloadError,
@@ -156,8 +155,11 @@ export class AuthServiceHttp {
       { maxAttempts: 1, backoff: RETRY_BACKOFF },
     );
     try {
-      return await wrap(timeout(this.timeoutMs, TimeoutStrategy.Aggressive), retrying).execute(
-        ({ signal }) => this.attempt(call, deadline, signal),
+      // A call that returned has nothing left to abort: aborting it anyway (cockatiel's default)
+      // costs every call an abort event, and axios an error object, for nothing.
+      const deadlineOnly = { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false };
+      return await wrap(timeout(this.timeoutMs, deadlineOnly), retrying).execute(({ signal }) =>
+        this.attempt(call, deadline, signal),
       );
     } catch (error) {
       if (error instanceof TaskCancelledError) {
@@ -176,9 +178,10 @@ export class AuthServiceHttp {
     if (remaining <= 0) throw new AuthServiceUnavailableError(call.operation, 'timeout');
     let response: AxiosResponse<unknown>;
     try {
-      response = await firstValueFrom(
-        this.http.request<unknown>(this.config(call, remaining, signal)),
-      );
+      // The app's axios instance itself, not HttpService's Observable around it: that one makes
+      // a cancel token per call and cancels it once the call is done (an error object per call).
+      // Our own signal (the deadline) is what aborts a call.
+      response = await this.http.axiosRef.request<unknown>(this.config(call, remaining, signal));
     } catch (error) {
       // Only the code: the error's config holds the Authorization header and the password form.
       const code = isAxiosError(error) ? error.code : undefined;

@@ -149,6 +149,29 @@ export class UserCacheOptions {
    */
   @Milliseconds()
   staleIfErrorMs?: number = 300_000;
+
+  /**
+   * Most memory the cached users may take, in bytes, as estimated from each
+   * entry's JSON size (default 32 MiB); the least recently used go first, and a
+   * user larger than this is not cached at all. Bounds each of the two caches
+   * (per token, per known user) next to `maxEntries`.
+   */
+  @WholeNumber({ min: 1 })
+  maxBytes?: number = 32 * 2 ** 20;
+
+  /**
+   * Reuse what was validated of a user for their new tokens, for `ttlMs` after
+   * it was asked (default `true`). Local mode: a new token whose signature
+   * holds, of a user (issuer and subject) validated within `ttlMs`, costs no
+   * upstream call. Remote mode: the auth-service still judges every new token
+   * (`GET /auth/user`), but the user's record in this service is reused by
+   * user id (one call instead of two). The trade-off: a user disabled, or
+   * whose permissions changed, at the auth-service is seen no sooner than
+   * `ttlMs` after they were last asked about, even with a new token; `false`
+   * asks about every new token in full.
+   */
+  @Bool()
+  knownUsers?: boolean = true;
 }
 
 /** How many new tokens of one client address the auth-service may refuse. */
@@ -294,7 +317,10 @@ export class ApexAuthModuleOptions<T extends object = any> extends AuthApiOption
   syncPermissions?: boolean | PermissionSyncOptions;
 
   /** The cache of validated users; `false` asks the auth-service on every request. */
-  @FalseOrNested(() => UserCacheOptions, 'false or { ttlMs, maxEntries, staleIfErrorMs }')
+  @FalseOrNested(
+    () => UserCacheOptions,
+    'false or { ttlMs, maxEntries, staleIfErrorMs, maxBytes, knownUsers }',
+  )
   cache?: UserCacheOptions | false = new UserCacheOptions();
 
   /**

@@ -121,8 +121,11 @@ const tokenVerifier: Provider = {
           ? undefined
           : {
               settings: cache,
-              users: new MemoryUserStore(cache.maxEntries),
+              users: new MemoryUserStore(cache.maxEntries, cache.maxBytes),
               refused: new MemoryRefusedStore(cache.negativeMaxEntries),
+              ...(cache.knownUsers
+                ? { known: new MemoryUserStore(cache.maxEntries, cache.maxBytes) }
+                : {}),
             },
       lookupLimit,
       ipv6PrefixLength,

@@ -34,7 +34,8 @@ const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis
 
 /**
  * Validated users and refused tokens shared by the replicas, in Redis, by the
- * hash of the token (never the token). The in-process cache stays in front:
+ * hash of the token (never the token), and known users by the hash of their
+ * subject or id. The in-process cache stays in front:
  * this is asked only on a miss, and a token validated on one replica is served
  * by the others without a lookup. Concurrent first uses of one token on
  * several replicas share one lookup: the first takes a short lock, the others
@@ -62,12 +63,7 @@ export class SharedUsers<T extends object> {
    *
    * @throws AuthenticationFailure when the token is refused (here or by another replica)
    */
-  async lookUp(
-    key: string,
-    expiresAt: number,
-    freshFor: number,
-    lookUp: () => Promise<AuthenticatedUser<T>>,
-  ): Promise<SharedUser<T>> {
+  async lookUp(key: string, lookUp: () => Promise<SharedUser<T>>): Promise<SharedUser<T>> {
     const known = await this.read(key);
     if (known !== undefined) return known;
     const lock = this.redis.key('lookup', key);
@@ -81,10 +77,9 @@ export class SharedUsers<T extends object> {
       if (theirs !== undefined) return theirs;
     }
     try {
-      const user = await lookUp();
-      const freshUntil = Math.min(this.now() + freshFor, expiresAt);
-      await this.write(key, user, freshUntil);
-      return { user, freshUntil };
+      const result = await lookUp();
+      await this.write('user', key, result.user, result.freshUntil);
+      return result;
     } catch (error) {
       if (error instanceof AuthenticationFailure) await this.refuse(key);
       throw error;
@@ -95,12 +90,24 @@ export class SharedUsers<T extends object> {
     }
   }
 
-  /** Forgets a token's hash in Redis, and tells every replica to forget it too. */
-  async forget(key: string): Promise<void> {
-    await this.redis.run((client) =>
-      client.del(this.redis.key('user', key), this.redis.key('refused', key)),
+  /** Forgets hashes (a token's, its known user's) in Redis, and tells every replica to forget them too. */
+  async forget(keys: readonly string[]): Promise<void> {
+    const stored = keys.flatMap((key) =>
+      ['user', 'refused', 'known'].map((kind) => this.redis.key(kind, key)),
     );
-    await this.redis.publish(this.redis.key('forget'), key);
+    await this.redis.run((client) => client.del(...stored));
+    await Promise.all(keys.map((key) => this.redis.publish(this.redis.key('forget'), key)));
+  }
+
+  /** Another replica's known user under this key (a hash), if any and fresh. */
+  async known(key: string): Promise<SharedUser<T> | undefined> {
+    const text = await this.redis.run((client) => client.get(this.redis.key('known', key)));
+    return typeof text === 'string' ? this.parse(text) : undefined;
+  }
+
+  /** Shares a known user, until its `freshUntil`. */
+  async rememberKnown(key: string, { user, freshUntil }: SharedUser<T>): Promise<void> {
+    await this.write('known', key, user, freshUntil);
   }
 
   /** Calls `evict` with each hash another replica (or this one) forgot. */
@@ -117,7 +124,12 @@ export class SharedUsers<T extends object> {
     );
   }
 
-  private async write(key: string, user: AuthenticatedUser<T>, freshUntil: number): Promise<void> {
+  private async write(
+    kind: 'user' | 'known',
+    key: string,
+    user: AuthenticatedUser<T>,
+    freshUntil: number,
+  ): Promise<void> {
     const ttl = freshUntil - this.now();
     if (ttl <= 0) return;
     const stored: StoredUser = {
@@ -135,7 +147,7 @@ export class SharedUsers<T extends object> {
       freshUntil,
     };
     await this.redis.run((client) =>
-      client.set(this.redis.key('user', key), JSON.stringify(stored), 'PX', ttl),
+      client.set(this.redis.key(kind, key), JSON.stringify(stored), 'PX', ttl),
     );
   }
 

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 
 /** IPv6 clients are grouped by this prefix unless the options say otherwise. */
 export const DEFAULT_IPV6_PREFIX_LENGTH = 64;
@@ -17,6 +18,20 @@ export const UNKNOWN_ADDRESS = 'unknown-address';
  */
 export function clientKey(address: unknown, ipv6PrefixLength: number): string | undefined {
   if (typeof address !== 'string' || address === '') return undefined;
+  // Parsing an address costs more than verifying a token's signature: each is parsed once.
+  const memo = `${ipv6PrefixLength} ${address}`;
+  let key = groupedAddresses.get(memo);
+  if (key === undefined) {
+    key = groupOf(address, ipv6PrefixLength);
+    groupedAddresses.set(memo, key);
+  }
+  return key;
+}
+
+/** Addresses grouped lately, by prefix length and address; bounded, the least recently used go first. */
+const groupedAddresses = new LRUCache<string, string>({ max: 10_000 });
+
+function groupOf(address: string, ipv6PrefixLength: number): string {
   // A zone index (`fe80::1%eth0`) names the interface, not the host.
   const text = address.replace(/%.*$/, '');
   if (!ipaddr.isValid(text)) return address;

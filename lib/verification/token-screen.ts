@@ -1,4 +1,5 @@
 import { AuthenticationFailure } from './authentication-failure.js';
+import type { TokenSubject } from './known-users.js';
 
 /** The protected header fields the module acts on. */
 export interface JwtHeader {
@@ -23,6 +24,8 @@ export interface ScreenedToken {
   header: JwtHeader;
   /** When the token expires, epoch ms (its `exp`). */
   expiresAt: number;
+  /** Its `iss` and `sub`, when `sub` is a non-empty string (and `iss` absent or a string). Claimed, not verified. */
+  subject?: TokenSubject;
 }
 
 /**
@@ -55,7 +58,22 @@ export function screenToken(token: string, policy: TokenClaimsPolicy, now: numbe
   const header = readHeader(headerPart);
   const payload = decodeJwtSegment(payloadPart);
   if (payload === undefined) refuse('payload is not a JSON object');
-  return { header, expiresAt: checkClaims(payload, policy, now) };
+  const expiresAt = checkClaims(payload, policy, now);
+  const subject = subjectOfPayload(payload);
+  return subject === undefined ? { header, expiresAt } : { header, expiresAt, subject };
+}
+
+/** The `iss` and `sub` a token claims (nothing verified), if it names a subject. */
+export function claimedSubject(token: string): TokenSubject | undefined {
+  const payload = decodeJwtSegment(token.split('.')[1] ?? '');
+  return payload === undefined ? undefined : subjectOfPayload(payload);
+}
+
+function subjectOfPayload(payload: Readonly<Record<string, unknown>>): TokenSubject | undefined {
+  const { iss, sub } = payload;
+  if (typeof sub !== 'string' || sub === '') return undefined;
+  if (iss === undefined) return { subject: sub };
+  return typeof iss === 'string' ? { issuer: iss, subject: sub } : undefined;
 }
 
 /**

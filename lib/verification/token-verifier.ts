@@ -5,7 +5,13 @@ import { AuthenticationFailure } from './authentication-failure.js';
 import { clientKey, UNKNOWN_ADDRESS } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
-import { screenToken, type TokenClaimsPolicy } from './token-screen.js';
+import { KnownUsers, keyOfId, keyOfSubject } from './known-users.js';
+import {
+  claimedSubject,
+  screenToken,
+  type ScreenedToken,
+  type TokenClaimsPolicy,
+} from './token-screen.js';
 import type { AuthenticatedUser, UserLookup } from './user-lookup.js';
 import type {
   CachedUser,
@@ -24,6 +30,10 @@ export interface UserCacheSettings {
   negativeMaxEntries: number;
   /** How long past `ttlMs` a user is still served while the auth-service is unavailable. */
   staleIfErrorMs: number;
+  /** The estimated bytes each cache (per token, per known user) may hold. */
+  maxBytes: number;
+  /** Whether a new token of a user validated within `ttlMs` reuses what was validated of them. */
+  knownUsers: boolean;
 }
 
 /** What the verifier is made of. */
@@ -33,7 +43,13 @@ export interface TokenVerifierParts<T extends object> {
   /** Local verification; absent, the auth-service judges every new token. */
   signatures?: SignatureCheck;
   /** Absent: no caching at all (`cache: false`). */
-  cache?: { settings: UserCacheSettings; users: VerifiedUserStore<T>; refused: RefusedTokenStore };
+  cache?: {
+    settings: UserCacheSettings;
+    users: VerifiedUserStore<T>;
+    refused: RefusedTokenStore;
+    /** Where known users are kept (by subject or user id); absent: `knownUsers: false`. */
+    known?: VerifiedUserStore<T>;
+  };
   /** Users and refusals shared with other replicas, behind the in-process cache (needs `cache`). */
   shared?: SharedVerifications<T>;
   lookupLimit: LookupLimit | false;
@@ -57,7 +73,8 @@ export interface VerifyOptions {
  * lookup, no await) and never re-verified; concurrent first uses of one token
  * share one verification. A new token is screened (shape, `alg`, claims), its
  * signature checked when the module holds a key, then looked up at the
- * auth-service. Failures of the auth-service are never cached; while it is
+ * auth-service, unless its user was validated within the cache lifetime (see
+ * {@link KnownUsers}). Failures of the auth-service are never cached; while it is
  * unavailable, users whose cache lifetime ran out are served for a bounded
  * grace. Tokens the auth-service refuses are bounded per client address.
  */
@@ -65,6 +82,7 @@ export class TokenVerifier<T extends object = object> {
   private readonly logger = new Logger('ApexAuth');
   private readonly inFlight = new Map<string, Promise<AuthenticatedUser<T>>>();
   private readonly budget?: LookupBudget;
+  private readonly known?: KnownUsers<T>;
   private servingStale = false;
 
   /** @internal Made by the module (or by a test) from its settings. */
@@ -73,6 +91,10 @@ export class TokenVerifier<T extends object = object> {
     private readonly now: () => number = Date.now,
   ) {
     if (parts.lookupLimit) this.budget = new LookupBudget(parts.lookupLimit, now);
+    const cache = parts.cache;
+    if (cache?.known) {
+      this.known = new KnownUsers(cache.known, cache.settings.ttlMs, now, parts.shared);
+    }
   }
 
   /**
@@ -124,20 +146,34 @@ export class TokenVerifier<T extends object = object> {
   }
 
   /**
-   * Forgets a token, so that its next use is verified again: here, and with
-   * shared state (`redis`) on every replica. Resolves once the others were told
-   * (or Redis could not be reached).
+   * Forgets a token, and what was validated of its user for their new tokens,
+   * so that its next use, and their next new token, is verified in full again:
+   * here, and with shared state (`redis`) on every replica. Resolves once the
+   * others were told (or Redis could not be reached).
    */
   async forget(token: string | BearerCredential): Promise<void> {
-    const { key } = credentialOf(token);
-    this.evict(key);
-    await this.parts.shared?.forget(key);
+    const credential = credentialOf(token);
+    const keys = [credential.key, ...this.knownKeysOf(credential)];
+    for (const key of keys) this.evict(key);
+    await this.parts.shared?.forget(keys);
   }
 
-  /** @internal Forgets a token's hash in this process only (another replica forgot it). */
+  /** @internal Forgets a hash (a token's, a known user's) in this process only (another replica forgot it). */
   evict(key: string): void {
     this.parts.cache?.users.delete(key);
     this.parts.cache?.refused.delete(key);
+    this.known?.delete(key);
+  }
+
+  /** The hashes under which a token's user may be known: its claimed subject's, its cached user's id. */
+  private knownKeysOf({ token, key }: BearerCredential): string[] {
+    if (this.known === undefined) return [];
+    const subject = claimedSubject(token);
+    const id = this.parts.cache?.users.get(key)?.user.id;
+    return [
+      ...(subject === undefined ? [] : [keyOfSubject(subject)]),
+      ...(id === undefined ? [] : [keyOfId(id)]),
+    ];
   }
 
   /** The users cached now, for inspection (tests, diagnostics). */
@@ -151,32 +187,58 @@ export class TokenVerifier<T extends object = object> {
     stale: CachedUser<T> | undefined,
   ): Promise<AuthenticatedUser<T>> {
     const { token, key } = credential;
-    let expiresAt: number;
+    let screened: ScreenedToken;
     try {
-      const screened = screenToken(token, this.parts.policy, this.now());
-      expiresAt = screened.expiresAt;
+      screened = screenToken(token, this.parts.policy, this.now());
       await this.parts.signatures?.verify(token, screened.header);
     } catch (error) {
       if (error instanceof AuthenticationFailure)
         this.logger.debug(`Token refused: ${error.detail}`);
       throw error;
     }
+    const { expiresAt } = screened;
+    // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
+    const subject = this.parts.signatures === undefined ? undefined : screened.subject;
+    const known =
+      subject === undefined || this.known === undefined
+        ? undefined
+        : await this.known.find(keyOfSubject(subject));
+    if (known !== undefined) {
+      this.remember(key, known.user, expiresAt, known.freshUntil);
+      return known.user;
+    }
+    // Remote mode: the auth-service judges the token; its user's record here may be reused.
+    let viewFreshUntil = Number.POSITIVE_INFINITY;
+    const knownView =
+      this.known === undefined || this.parts.signatures !== undefined
+        ? undefined
+        : async (id: string): Promise<AuthenticatedUser<T> | undefined> => {
+            const entry = await this.known?.find(keyOfId(id));
+            if (entry !== undefined) viewFreshUntil = entry.freshUntil;
+            return entry?.user;
+          };
     // A token seen before (its entry went stale) is no new token: it costs the budget nothing.
     const budget = stale === undefined ? this.budget : undefined;
     const admitted = await budget?.enter(client);
     if (admitted instanceof TooManyTokenLookupsError) throw admitted;
     let user: AuthenticatedUser<T>;
-    let freshUntil: number | undefined;
-    // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
-    // junk opened it), its failures must not look like an outage that serves the token stale.
-    const lookUp = () => this.parts.lookup.lookUp(token, stale === undefined ? client : undefined);
-    const { shared, cache } = this.parts;
+    let freshUntil: number;
+    const lookUp = async () => {
+      // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
+      // junk opened it), its failures must not look like an outage that serves the token stale.
+      const found = await this.parts.lookup.lookUp(
+        token,
+        stale === undefined ? client : undefined,
+        knownView,
+      );
+      return { user: found, freshUntil: this.freshUntil(expiresAt, viewFreshUntil) };
+    };
+    const { shared } = this.parts;
     try {
-      if (shared !== undefined && cache !== undefined) {
-        ({ user, freshUntil } = await shared.lookUp(key, expiresAt, cache.settings.ttlMs, lookUp));
-      } else {
-        user = await lookUp();
-      }
+      // Shared state is asked only when there is a cache to serve its answers from.
+      ({ user, freshUntil } = await (shared !== undefined && this.parts.cache !== undefined
+        ? shared.lookUp(key, lookUp)
+        : lookUp()));
     } catch (error) {
       if (error instanceof AuthenticationFailure) {
         // Only a refused token spends the budget.
@@ -193,22 +255,37 @@ export class TokenVerifier<T extends object = object> {
     }
     this.servingStale = false;
     this.remember(key, user, expiresAt, freshUntil);
+    // Only a user the auth-service answered for in full becomes a known user.
+    if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
+      const knownKey = subject === undefined ? keyOfId(user.id) : keyOfSubject(subject);
+      await this.known?.remember(knownKey, user, freshUntil);
+    }
     return user;
   }
 
-  /** @param sharedUntil - how long another replica's result may be served without asking */
+  /**
+   * Caches a token's user, fresh for the cache lifetime, never past the
+   * token's `exp` nor `freshLimit` (when what it is made of was validated
+   * earlier: a known user's, or another replica's answer), and kept for the
+   * stale-if-error grace after.
+   */
   private remember(
     key: string,
     user: AuthenticatedUser<T>,
     expiresAt: number,
-    sharedUntil = Infinity,
+    freshLimit = Number.POSITIVE_INFINITY,
   ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
-    const freshUntil = Math.min(now + cache.settings.ttlMs, expiresAt, sharedUntil);
+    const freshUntil = this.freshUntil(expiresAt, freshLimit);
     const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
     if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
+  }
+
+  /** Until when an answer may be served without asking: the cache lifetime, never past `exp` nor `limit`. */
+  private freshUntil(expiresAt: number, limit = Number.POSITIVE_INFINITY): number {
+    return Math.min(this.now() + (this.parts.cache?.settings.ttlMs ?? 0), expiresAt, limit);
   }
 
   /** An entry past its lifetime, still within its grace, while the auth-service cannot answer. */

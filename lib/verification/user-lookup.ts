@@ -1,5 +1,5 @@
-import type { AuthApi } from '../client/index.js';
-import type { ServiceMetadata, ServiceUserInfo, User } from '../client/auth-service.entities.js';
+import type { AuthApi, AuthApiForToken } from '../client/index.js';
+import type { ServiceMetadata, User } from '../client/auth-service.entities.js';
 import {
   AuthServiceForbiddenError,
   AuthServiceNotFoundError,
@@ -23,6 +23,9 @@ export interface AuthenticatedUser<T extends object = ServiceMetadata> extends U
   metadata: T;
 }
 
+/** How this service sees a user: what the auth-service's record of them in it says. */
+type ServiceView<T extends object> = Pick<AuthenticatedUser<T>, 'isServiceAdmin' | 'metadata'>;
+
 /**
  * Asks the auth-service who a token belongs to: the user (endpoint 3), then
  * that user as this service sees them (endpoint 5). The user's identity and id
@@ -36,19 +39,22 @@ export class UserLookup<T extends object = object> {
 
   /**
    * @param client - the caller's grouped address, to which failures are attributed
+   * @param known - a user of that id validated lately, if any: their record in
+   *   this service is reused rather than asked for again (the identity is always the auth-service's answer)
    * @throws AuthenticationFailure when the auth-service refuses the token
    * @throws AuthServiceError (unavailable, invalid payload) when it cannot say
    */
-  async lookUp(token: string, client: string | undefined): Promise<AuthenticatedUser<T>> {
+  async lookUp(
+    token: string,
+    client: string | undefined,
+    known?: (userId: string) => Promise<AuthenticatedUser<T> | undefined>,
+  ): Promise<AuthenticatedUser<T>> {
     try {
       const upstream = this.authApi.forToken(token, { caller: client });
       const user = await upstream.user();
-      const info = await upstream.fullMetadataFor(user.id).catch((error: unknown) => {
-        // Not a user of this service (yet): they have the schema's defaults.
-        if (error instanceof AuthServiceNotFoundError) return undefined;
-        throw error;
-      });
-      return this.authenticatedUser(user, info);
+      const reused = await known?.(user.id);
+      const view = reused?.id === user.id ? reused : await this.serviceView(upstream, user);
+      return this.authenticatedUser(user, view);
     } catch (error) {
       if (
         error instanceof AuthServiceUnauthorizedError ||
@@ -60,10 +66,12 @@ export class UserLookup<T extends object = object> {
     }
   }
 
-  private authenticatedUser(
-    user: User,
-    info: ServiceUserInfo<T> | undefined,
-  ): AuthenticatedUser<T> {
+  private async serviceView(upstream: AuthApiForToken<T>, user: User): Promise<ServiceView<T>> {
+    const info = await upstream.fullMetadataFor(user.id).catch((error: unknown) => {
+      // Not a user of this service (yet): they have the schema's defaults.
+      if (error instanceof AuthServiceNotFoundError) return undefined;
+      throw error;
+    });
     if (info !== undefined && info.user.id !== user.id) {
       // Another user's record must never become this user's metadata.
       throw new AuthServicePayloadError(
@@ -72,7 +80,13 @@ export class UserLookup<T extends object = object> {
         'is not the id of the token owner',
       );
     }
-    const metadata = info?.metadata ?? this.schema?.readMetadata({}) ?? ({} as T);
+    return {
+      isServiceAdmin: info?.isServiceAdmin ?? false,
+      metadata: info?.metadata ?? this.schema?.readMetadata({}) ?? ({} as T),
+    };
+  }
+
+  private authenticatedUser(user: User, view: ServiceView<T>): AuthenticatedUser<T> {
     // An explicit allow-list: whatever else the client's User carries stays out
     // of the cache; frozen, because one cached object serves many requests.
     return Object.freeze({
@@ -83,8 +97,8 @@ export class UserLookup<T extends object = object> {
       email: user.email,
       phoneNumber: user.phoneNumber,
       isAdmin: user.isAdmin,
-      isServiceAdmin: info?.isServiceAdmin ?? false,
-      metadata: Object.freeze(metadata),
+      isServiceAdmin: view.isServiceAdmin,
+      metadata: Object.freeze(view.metadata),
     });
   }
 }

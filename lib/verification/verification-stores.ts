@@ -30,34 +30,61 @@ export interface RefusedTokenStore {
 }
 
 /**
- * Validated users and refusals shared by replicas (Redis), asked on a miss of
+ * Validated users, known users and refusals shared by replicas (Redis), asked on a miss of
  * the in-process cache. Each method degrades to a no-op when the shared store
  * cannot answer.
  */
 export interface SharedVerifications<T extends object = object> {
   /**
-   * Another replica's result for the token's hash, or `lookUp`'s, shared before it
-   * is returned; concurrent first uses across replicas share one lookup.
+   * Another replica's result for the token's hash, or `lookUp`'s (the user, and
+   * until when it may be served without asking), shared before it is returned;
+   * concurrent first uses across replicas share one lookup.
    *
-   * @param freshFor - how long a result may be served without asking (the cache lifetime)
    * @throws AuthenticationFailure when the token is refused (here or by another replica)
    */
   lookUp(
     key: string,
-    expiresAt: number,
-    freshFor: number,
-    lookUp: () => Promise<AuthenticatedUser<T>>,
+    lookUp: () => Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>,
   ): Promise<{ user: AuthenticatedUser<T>; freshUntil: number }>;
-  /** Forgets a token's hash on every replica. */
-  forget(key: string): Promise<void>;
+  /** Forgets hashes (a token's, its known user's) on every replica. */
+  forget(keys: readonly string[]): Promise<void>;
+  /** Another replica's known user under this key (see `KnownUsers`), if any. */
+  known(key: string): Promise<CachedUser<T> | undefined>;
+  /** Shares a known user with the other replicas, until its `freshUntil`. */
+  rememberKnown(key: string, entry: CachedUser<T>): Promise<void>;
 }
 
-/** The in-process store of validated users: `lru-cache`, bounded, each entry with its own lifetime. */
+/** What an entry costs besides its user's JSON: the key, the entry and the cache's own slots, roughly. */
+const ENTRY_OVERHEAD_BYTES = 256;
+// One user object is shared by the entries of all their tokens (and their known-user entry):
+// measured once. A WeakMap, so that the measure goes with the user.
+const userBytes = new WeakMap<object, number>();
+
+/** The estimated bytes of a cached user: its JSON size, worked out once per user object. */
+function bytesOf(user: object): number {
+  let bytes = userBytes.get(user);
+  if (bytes === undefined) {
+    bytes = JSON.stringify(user).length;
+    userBytes.set(user, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The in-process store of validated users: `lru-cache`, bounded by entries and
+ * by estimated bytes (so that a few users with huge metadata cannot take the
+ * process's memory), each entry with its own lifetime.
+ */
 export class MemoryUserStore<T extends object = object> implements VerifiedUserStore<T> {
   private readonly entries: LRUCache<string, CachedUser<T>>;
 
-  constructor(maxEntries: number, now: () => number = Date.now) {
-    this.entries = new LRUCache({ max: maxEntries, perf: { now } });
+  constructor(maxEntries: number, maxBytes: number, now: () => number = Date.now) {
+    this.entries = new LRUCache({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (entry, key) => ENTRY_OVERHEAD_BYTES + key.length + bytesOf(entry.user),
+      perf: { now },
+    });
   }
 
   get(key: string): CachedUser<T> | undefined {

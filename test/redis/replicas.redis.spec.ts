@@ -90,6 +90,62 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     expect(emulator.requestCount('user')).toBe(2);
   });
 
+  it('local mode: a user validated on one replica is known to another, until a logout on either', async () => {
+    const [a, b] = await start(2, { jwt: { secret: emulator.hmacSecret! } });
+    const token = emulator.issueToken('auditor');
+    expect((await call(`${a.url}/products`, { token })).status).toBe(200);
+    expect(emulator.requestCount('user')).toBe(1);
+    // B never saw a token of theirs, and knows the user from Redis: a new (here revoked) token
+    // of theirs is served without asking, the known-user trade-off.
+    const revoked = () => {
+      const next = emulator.issueToken('auditor');
+      emulator.revokeToken(next);
+      return { token: next };
+    };
+    expect((await call(`${b.url}/products`, revoked())).status).toBe(200);
+    expect(emulator.requestCount('user')).toBe(1);
+
+    expect((await call(`${a.url}/auth/logout`, { method: 'POST', token })).status).toBe(204);
+    // B forgets the user within a second: until then its new tokens cost nothing, after it
+    // the first one is asked about in full, and refused.
+    const deadline = Date.now() + 1_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await call(`${b.url}/products`, revoked())).status;
+    }
+    expect(status).toBe(401);
+    expect(emulator.requestCount('user')).toBe(2);
+  });
+
+  it('remote mode: a user validated on one replica costs another one call for a new token', async () => {
+    const [a, b] = await start(2);
+    expect((await call(`${a.url}/products`, { token: emulator.issueToken('editor') })).status).toBe(
+      200,
+    );
+    expect((await call(`${b.url}/products`, { token: emulator.issueToken('editor') })).status).toBe(
+      200,
+    );
+    expect(emulator.requestCount('user')).toBe(2);
+    expect(emulator.requestCount('serviceUser')).toBe(1);
+  });
+
+  it("remote mode: a replica serving another's answer reuses the user's record no longer than that answer", async () => {
+    const [a, b] = await start(2, { cache: { ttlMs: 800 } });
+    const token = emulator.issueToken('editor');
+    expect((await call(`${a.url}/products`, { token })).status).toBe(200);
+    const answered = Date.now();
+    await sleep(400);
+    // B gets A's answer from Redis (fresh until 800 ms after A asked), and knows the user's record from it.
+    expect((await call(`${b.url}/products`, { token })).status).toBe(200);
+    const newToken = () => ({ token: emulator.issueToken('editor') });
+    expect((await call(`${b.url}/products`, newToken())).status).toBe(200);
+    expect(emulator.requestCount('serviceUser')).toBe(1);
+    // Past A's answer's lifetime (though within 800 ms of B's reading it), B asks for the record again.
+    await sleep(answered + 950 - Date.now());
+    expect((await call(`${b.url}/products`, newToken())).status).toBe(200);
+    expect(emulator.requestCount('serviceUser')).toBe(2);
+  });
+
   it('five failed logins spread over three replicas make the sixth a 429 on any of them', async () => {
     const apps = await start(3);
     const attempt = (i: number) =>
@@ -176,6 +232,8 @@ async function redisDump(url: string): Promise<string> {
     await client.quit();
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 async function until(condition: () => boolean, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;

@@ -177,6 +177,8 @@ describe.each(PLATFORMS)('the leak sweep on %s', (platform) => {
         syncPermissions: { onError: 'warn', retryForMs: 600 },
         timeoutMs: 300,
         circuitBreaker: false,
+        // Every new token is looked up, so that each fault reaches the paths that could leak.
+        cache: { knownUsers: false },
         login: {
           minFailureMs: 0,
           maxFailureMs: 0,

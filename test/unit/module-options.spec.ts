@@ -50,6 +50,8 @@ describe('apexAuthSettings', () => {
       negativeTtlMs: 5_000,
       negativeMaxEntries: 1_000,
       staleIfErrorMs: 300_000,
+      maxBytes: 33_554_432,
+      knownUsers: true,
     });
     expect(resolved.lookupLimit).toEqual({ maxRefusedTokens: 60, windowMs: 60_000 });
     expect(resolved.ipv6PrefixLength).toBe(64);

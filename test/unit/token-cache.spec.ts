@@ -29,6 +29,8 @@ const CACHE: UserCacheSettings = {
   negativeTtlMs: 5_000,
   negativeMaxEntries: 1_000,
   staleIfErrorMs: 300_000,
+  maxBytes: 32 * 2 ** 20,
+  knownUsers: true,
 };
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('base64url');
@@ -98,7 +100,7 @@ interface Rig {
 /** A verifier as the module builds it for local HS256 verification, with the lookup doubled. */
 function rig(lookupLimit: TokenVerifierParts<object>['lookupLimit'] = false): Rig {
   const lookup = new LookupDouble();
-  const memory = new MemoryUserStore<object>(CACHE.maxEntries);
+  const memory = new MemoryUserStore<object>(CACHE.maxEntries, CACHE.maxBytes);
   const users = new CountingUserStore(memory);
   const signatures = new SignatureCheck(
     StaticJwtKey.fromSecret(SECRET),
