@@ -192,14 +192,7 @@ class AdapterBench {
       await this.viaPeer(this.newTokens(this.settings.peerTokens / 5), warmUpSeconds);
       const requests = this.newTokens(this.settings.peerTokens);
       await this.pushThrough(this.peer!, requests);
-      await this.settle();
-      cpuBefore = await app.cpuMicros();
-      result = await runLoad({
-        url: app.url,
-        connections,
-        requests,
-        amount: requests.length * requests[0].length,
-      });
+      ({ result, cpuBefore } = await this.sendOnce(app, requests));
     } else if (scenario.traffic === 'new-tokens') {
       const warmUp = await runLoad({
         url: app.url,
@@ -209,15 +202,7 @@ class AdapterBench {
       });
       // Exactly as many tokens as the measured run sends: none is ever sent twice.
       const amount = Math.max(connections, Math.ceil(warmUp.perSecond * durationSeconds));
-      const requests = this.newTokens(amount);
-      await this.settle();
-      cpuBefore = await app.cpuMicros();
-      result = await runLoad({
-        url: app.url,
-        connections,
-        requests,
-        amount: requests.length * requests[0].length,
-      });
+      ({ result, cpuBefore } = await this.sendOnce(app, this.newTokens(amount)));
     } else {
       const requests =
         scenario.traffic === 'public'
@@ -242,6 +227,16 @@ class AdapterBench {
       rssBytes: await app.rss(),
       failures: result.failures,
     };
+  }
+
+  /** Settles, then sends every request of the lists once: the measured run, and the app's CPU before it. */
+  private async sendOnce(
+    app: AppProcess,
+    requests: LoadRequest[][],
+  ): Promise<{ result: LoadResult; cpuBefore: number }> {
+    await this.settle();
+    const cpuBefore = await app.cpuMicros();
+    return { result: await this.sendAll(app, requests), cpuBefore };
   }
 
   /** A few seconds of the public route and of cached tokens, unmeasured. */
@@ -282,14 +277,18 @@ class AdapterBench {
 
   /** Sends every request of the lists through an app once. */
   private async pushThrough(app: AppProcess, requests: LoadRequest[][]): Promise<void> {
-    const result = await runLoad({
+    const result = await this.sendAll(app, requests);
+    if (result.failures > 0)
+      console.warn(`${this.adapter}: ${result.failures} of the distinct tokens failed`);
+  }
+
+  private sendAll(app: AppProcess, requests: LoadRequest[][]): Promise<LoadResult> {
+    return runLoad({
       url: app.url,
       connections: this.settings.connections,
       requests,
       amount: requests.length * requests[0].length,
     });
-    if (result.failures > 0)
-      console.warn(`${this.adapter}: ${result.failures} of the distinct tokens failed`);
   }
 
   /** The warm-up of `peer-tokens`: tokens validated on the other replica, then used here, unmeasured. */

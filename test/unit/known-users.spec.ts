@@ -5,20 +5,13 @@ import { KeyMismatchWatch, SignatureCheck } from '../../lib/verification/signatu
 import { TokenVerifier, type UserCacheSettings } from '../../lib/verification/token-verifier.js';
 import type { AuthenticatedUser, UserLookup } from '../../lib/verification/user-lookup.js';
 import { MemoryRefusedStore, MemoryUserStore } from '../../lib/verification/verification-stores.js';
+import { DEFAULT_CACHE } from '../fixtures/cache-settings.js';
 import { claimsFor, signHs256 } from '../fixtures/jwt.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes-long';
-const TTL_MS = 60_000;
+const TTL_MS = DEFAULT_CACHE.ttlMs;
 
-const CACHE: UserCacheSettings = {
-  ttlMs: TTL_MS,
-  maxEntries: 10_000,
-  negativeTtlMs: 5_000,
-  negativeMaxEntries: 1_000,
-  staleIfErrorMs: 300_000,
-  maxBytes: 32 * 2 ** 20,
-  knownUsers: true,
-};
+const CACHE = DEFAULT_CACHE;
 
 /** The auth-service as the verifier sees it: counted, failing on demand. */
 class LookupDouble {

@@ -6,10 +6,7 @@ import { TokenVerifier, type AuthenticatedUser } from '@apex/nest-auth';
 import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
 import { StaticJwtKey } from '../../lib/verification/jwt-keys.js';
 import { KeyMismatchWatch, SignatureCheck } from '../../lib/verification/signature-check.js';
-import type {
-  TokenVerifierParts,
-  UserCacheSettings,
-} from '../../lib/verification/token-verifier.js';
+import type { TokenVerifierParts } from '../../lib/verification/token-verifier.js';
 import type { UserLookup } from '../../lib/verification/user-lookup.js';
 import {
   MemoryRefusedStore,
@@ -18,20 +15,12 @@ import {
   type RefusedTokenStore,
   type VerifiedUserStore,
 } from '../../lib/verification/verification-stores.js';
+import { DEFAULT_CACHE } from '../fixtures/cache-settings.js';
 import { claimsFor, signHs256 } from '../fixtures/jwt.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes-long';
 
-/** The module's defaults (`UserCacheOptions`, and what the settings derive from them). */
-const CACHE: UserCacheSettings = {
-  ttlMs: 60_000,
-  maxEntries: 10_000,
-  negativeTtlMs: 5_000,
-  negativeMaxEntries: 1_000,
-  staleIfErrorMs: 300_000,
-  maxBytes: 32 * 2 ** 20,
-  knownUsers: true,
-};
+const CACHE = DEFAULT_CACHE;
 
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
