@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { PermissionSchema } from '../permissions/index.js';
 import { AuthenticationFailure } from '../verification/authentication-failure.js';
-import type { AuthenticatedUser } from '../verification/user-lookup.js';
+import type { User } from '../client/auth-service.entities.js';
+import {
+  authenticatedUser,
+  identityOf,
+  type AuthenticatedUser,
+} from '../verification/user-lookup.js';
 import type { SharedRedis } from './shared-redis.js';
 
 /** How often a replica waiting for another one's lookup looks for its result. */
@@ -15,15 +20,7 @@ export interface SharedUser<T extends object> {
 
 /** What a shared entry holds: the allow-listed user fields, never a token or a password hash. */
 interface StoredUser {
-  user: {
-    id: string;
-    username: string;
-    firstName: string;
-    lastName: string;
-    email: string;
-    phoneNumber: string;
-    isAdmin: boolean;
-  };
+  user: User;
   isServiceAdmin: boolean;
   metadata: Record<string, string | number | boolean>;
   freshUntil: number;
@@ -133,15 +130,7 @@ export class SharedUsers<T extends object> {
     const ttl = freshUntil - this.now();
     if (ttl <= 0) return;
     const stored: StoredUser = {
-      user: {
-        id: user.id,
-        username: user.username,
-        firstName: user.firstName,
-        lastName: user.lastName,
-        email: user.email,
-        phoneNumber: user.phoneNumber,
-        isAdmin: user.isAdmin,
-      },
+      user: identityOf(user),
       isServiceAdmin: user.isServiceAdmin,
       metadata: primitivesOf(user.metadata),
       freshUntil,
@@ -201,17 +190,10 @@ export class SharedUsers<T extends object> {
     const raw = primitivesOf(typeof stored.metadata === 'object' ? (stored.metadata ?? {}) : {});
     const metadata = this.schema?.readMetadata(raw) ?? raw;
     return {
-      user: Object.freeze({
-        id: user.id,
-        username: user.username,
-        firstName: user.firstName,
-        lastName: user.lastName,
-        email: user.email,
-        phoneNumber: user.phoneNumber,
-        isAdmin: user.isAdmin === true,
-        isServiceAdmin: stored.isServiceAdmin === true,
-        metadata: Object.freeze(metadata) as T,
-      }),
+      user: authenticatedUser(
+        { ...user, isAdmin: user.isAdmin === true },
+        { isServiceAdmin: stored.isServiceAdmin === true, metadata: metadata as T },
+      ),
       freshUntil: stored.freshUntil,
     };
   }

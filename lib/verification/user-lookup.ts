@@ -24,7 +24,10 @@ export interface AuthenticatedUser<T extends object = ServiceMetadata> extends U
 }
 
 /** How this service sees a user: what the auth-service's record of them in it says. */
-type ServiceView<T extends object> = Pick<AuthenticatedUser<T>, 'isServiceAdmin' | 'metadata'>;
+export type ServiceView<T extends object> = Pick<
+  AuthenticatedUser<T>,
+  'isServiceAdmin' | 'metadata'
+>;
 
 /**
  * Asks the auth-service who a token belongs to: the user (endpoint 3), then
@@ -54,7 +57,7 @@ export class UserLookup<T extends object = object> {
       const user = await upstream.user();
       const reused = await known?.(user.id);
       const view = reused?.id === user.id ? reused : await this.serviceView(upstream, user);
-      return this.authenticatedUser(user, view);
+      return authenticatedUser(user, view);
     } catch (error) {
       if (
         error instanceof AuthServiceUnauthorizedError ||
@@ -85,20 +88,32 @@ export class UserLookup<T extends object = object> {
       metadata: info?.metadata ?? this.schema?.readMetadata({}) ?? ({} as T),
     };
   }
+}
 
-  private authenticatedUser(user: User, view: ServiceView<T>): AuthenticatedUser<T> {
-    // An explicit allow-list: whatever else the client's User carries stays out
-    // of the cache; frozen, because one cached object serves many requests.
-    return Object.freeze({
-      id: user.id,
-      username: user.username,
-      firstName: user.firstName,
-      lastName: user.lastName,
-      email: user.email,
-      phoneNumber: user.phoneNumber,
-      isAdmin: user.isAdmin,
-      isServiceAdmin: view.isServiceAdmin,
-      metadata: Object.freeze(view.metadata),
-    });
-  }
+/**
+ * A user's identity fields, and nothing else: an explicit allow-list, so that
+ * whatever else an object carries stays out of a cache (in process or shared).
+ */
+export function identityOf(user: User): User {
+  return {
+    id: user.id,
+    username: user.username,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    email: user.email,
+    phoneNumber: user.phoneNumber,
+    isAdmin: user.isAdmin,
+  };
+}
+
+/** A user as the module caches them: identity and service view, frozen (one object serves many requests). */
+export function authenticatedUser<T extends object>(
+  user: User,
+  view: ServiceView<T>,
+): AuthenticatedUser<T> {
+  return Object.freeze({
+    ...identityOf(user),
+    isServiceAdmin: view.isServiceAdmin,
+    metadata: Object.freeze(view.metadata),
+  });
 }

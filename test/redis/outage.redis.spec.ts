@@ -24,9 +24,7 @@ describe('Redis failing', () => {
     apps = [];
     emulator.clearFaults();
     emulator.resetCounters();
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
+    await redis.flush();
   });
   afterAll(async () => {
     await emulator?.stop();

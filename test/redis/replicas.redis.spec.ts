@@ -20,9 +20,7 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     await Promise.all(replicas.map((replica) => replica.close()));
     replicas = [];
     emulator.resetCounters();
-    const client = new Redis(redis.url);
-    await client.flushall();
-    await client.quit();
+    await redis.flush();
   });
   afterAll(async () => {
     await emulator?.stop();
