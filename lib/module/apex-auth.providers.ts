@@ -124,7 +124,13 @@ const tokenVerifier: Provider = {
               users: new MemoryUserStore(cache.maxEntries, cache.maxBytes),
               refused: new MemoryRefusedStore(cache.negativeMaxEntries),
               ...(cache.knownUsers
-                ? { known: new MemoryUserStore(cache.maxEntries, cache.maxBytes) }
+                ? {
+                    known: {
+                      store: new MemoryUserStore(cache.maxEntries, cache.maxBytes),
+                      // Users are the auth-service's: replicas of another one never share theirs.
+                      scope: client.baseUrl,
+                    },
+                  }
                 : {}),
             },
       lookupLimit,

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { sha256 } from '../auth/digest.js';
 import type { AuthenticatedUser } from './user-lookup.js';
 import type { CachedUser, SharedVerifications, VerifiedUserStore } from './verification-stores.js';
@@ -8,16 +9,8 @@ export interface TokenSubject {
   readonly subject: string;
 }
 
-/**
- * The key of a known user found by issuer and subject (local mode). A hash of
- * a tagged, JSON-quoted text: no issuer, subject or id can spell another's
- * key, and no key can be a token's (those are hashes of tokens).
- */
-export const keyOfSubject = ({ issuer, subject }: TokenSubject): string =>
-  sha256(JSON.stringify(['sub', issuer ?? null, subject]));
-
-/** The key of a known user found by user id (remote mode). */
-export const keyOfId = (id: string): string => sha256(JSON.stringify(['id', id]));
+/** How many recent forgets are remembered, so that a lookup under way cannot undo one. */
+const MAX_FORGOTTEN = 10_000;
 
 /**
  * What was validated of each user lately, for their new tokens: by issuer and
@@ -28,49 +21,94 @@ export const keyOfId = (id: string): string => sha256(JSON.stringify(['id', id])
  * from when the auth-service was asked, never longer, and is never served
  * stale. One per module registration: nothing is shared between two of them
  * in a process; with shared state (`redis`), the replicas of one service share
- * them, in process first and Redis second.
+ * them, in process first and Redis second, their keys scoped to the auth-service.
  */
 export class KnownUsers<T extends object = object> {
+  /** When each key was last forgotten: a lookup asked before then must not bring it back. */
+  private readonly forgotten: LRUCache<string, number>;
+  /** Hashes of tokens the auth-service refused: a known user never lets one of them in. */
+  private readonly refused: LRUCache<string, true>;
+
+  /** @param scope - what the keys are scoped to: the auth-service whose users these are */
   constructor(
     private readonly store: VerifiedUserStore<T>,
+    private readonly scope: string,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
     private readonly shared?: SharedVerifications<T>,
-  ) {}
+  ) {
+    this.forgotten = new LRUCache({ max: MAX_FORGOTTEN, ttl: ttlMs, perf: { now } });
+    this.refused = new LRUCache({ max: MAX_FORGOTTEN, perf: { now } });
+  }
+
+  /** Remembers, until it expires, that the auth-service refused a token (by its hash). */
+  refuse(tokenKey: string, expiresAt: number): void {
+    const ttl = expiresAt - this.now();
+    if (ttl > 0) this.refused.set(tokenKey, true, { ttl });
+  }
+
+  /** Whether the auth-service refused this token (by its hash) in this process. */
+  wasRefused(tokenKey: string): boolean {
+    return this.refused.get(tokenKey) === true;
+  }
+
+  /**
+   * The key of a user known by issuer and subject (local mode): a hash of a
+   * tagged, JSON-quoted text, so that no scope, issuer, subject or id can spell
+   * another's key, and no key can be a token's (those are hashes of tokens).
+   */
+  keyOfSubject({ issuer, subject }: TokenSubject): string {
+    return sha256(JSON.stringify(['sub', this.scope, issuer ?? null, subject]));
+  }
+
+  /** The key of a user known by user id (remote mode). */
+  keyOfId(id: string): string {
+    return sha256(JSON.stringify(['id', this.scope, id]));
+  }
 
   /** The user last validated under this key, while fresh: this process's, else another replica's. */
   async find(key: string): Promise<CachedUser<T> | undefined> {
     const here = this.fresh(this.store.get(key));
     if (here !== undefined || this.shared === undefined) return here;
     const theirs = this.fresh(await this.shared.known(key));
-    // Kept here no longer than the other replica said.
-    if (theirs !== undefined) this.keep(key, theirs);
-    return theirs;
+    if (theirs === undefined) return undefined;
+    // Kept here no longer than the other replica said, nor than the cache lifetime by this clock.
+    const entry = {
+      user: theirs.user,
+      freshUntil: Math.min(theirs.freshUntil, this.now() + this.ttlMs),
+    };
+    this.keep(key, entry);
+    return entry;
   }
 
   /**
-   * Remembers a user the auth-service just answered for, for the cache
-   * lifetime or until `freshUntil` (when the answer is to be served that long
-   * only: another replica's, a short-lived token's); shared before it resolves.
+   * Remembers a user the auth-service answered for when asked at `askedAt`,
+   * until `freshUntil` (the cache lifetime from then at most); shared before it
+   * resolves. Nothing is remembered under a key forgotten since `askedAt`.
    */
   async remember(
     key: string,
     user: AuthenticatedUser<T>,
-    freshUntil = Number.POSITIVE_INFINITY,
+    freshUntil: number,
+    askedAt: number,
   ): Promise<void> {
-    const entry = { user, freshUntil: Math.min(this.now() + this.ttlMs, freshUntil) };
+    if ((this.forgotten.get(key) ?? Number.NEGATIVE_INFINITY) >= askedAt) return;
+    const entry = { user, freshUntil: Math.min(askedAt + this.ttlMs, freshUntil) };
     if (this.keep(key, entry)) await this.shared?.rememberKnown(key, entry);
   }
 
-  /** Forgets a key in this process. */
+  /** Forgets a key in this process, and that it was forgotten now. */
   delete(key: string): void {
     this.store.delete(key);
+    this.forgotten.set(key, this.now());
   }
 
+  /** Keeps an entry here while fresh; whether it was kept (fresh, and not too large for the store). */
   private keep(key: string, entry: CachedUser<T>): boolean {
     const ttl = entry.freshUntil - this.now();
-    if (ttl > 0) this.store.set(key, entry, ttl);
-    return ttl > 0;
+    if (ttl <= 0) return false;
+    this.store.set(key, entry, ttl);
+    return this.store.get(key) === entry;
   }
 
   private fresh(entry: CachedUser<T> | undefined): CachedUser<T> | undefined {

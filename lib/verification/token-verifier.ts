@@ -5,7 +5,7 @@ import { AuthenticationFailure } from './authentication-failure.js';
 import { clientKey, UNKNOWN_ADDRESS } from './client-address.js';
 import { LookupBudget, TooManyTokenLookupsError, type LookupLimit } from './lookup-budget.js';
 import type { SignatureCheck } from './signature-check.js';
-import { KnownUsers, keyOfId, keyOfSubject } from './known-users.js';
+import { KnownUsers } from './known-users.js';
 import {
   claimedSubject,
   screenToken,
@@ -47,8 +47,11 @@ export interface TokenVerifierParts<T extends object> {
     settings: UserCacheSettings;
     users: VerifiedUserStore<T>;
     refused: RefusedTokenStore;
-    /** Where known users are kept (by subject or user id); absent: `knownUsers: false`. */
-    known?: VerifiedUserStore<T>;
+    /**
+     * Where known users are kept (by subject or user id), and what their keys are
+     * scoped to (the auth-service: two services' users never share a key); absent: `knownUsers: false`.
+     */
+    known?: { store: VerifiedUserStore<T>; scope: string };
   };
   /** Users and refusals shared with other replicas, behind the in-process cache (needs `cache`). */
   shared?: SharedVerifications<T>;
@@ -93,7 +96,8 @@ export class TokenVerifier<T extends object = object> {
     if (parts.lookupLimit) this.budget = new LookupBudget(parts.lookupLimit, now);
     const cache = parts.cache;
     if (cache?.known) {
-      this.known = new KnownUsers(cache.known, cache.settings.ttlMs, now, parts.shared);
+      const { store, scope } = cache.known;
+      this.known = new KnownUsers(store, scope, cache.settings.ttlMs, now, parts.shared);
     }
   }
 
@@ -137,7 +141,9 @@ export class TokenVerifier<T extends object = object> {
       // Without an address, counted with every other caller without one: never unbounded.
       const address = options.clientAddress ?? UNKNOWN_ADDRESS;
       const client = clientKey(address, this.parts.ipv6PrefixLength);
-      verification = this.verifyAnew(credential, client, entry).finally(() =>
+      // A token never asked about is no token seen before: never served stale.
+      const stale = entry?.unasked ? undefined : entry;
+      verification = this.verifyAnew(credential, client, stale).finally(() =>
         this.inFlight.delete(key),
       );
       this.inFlight.set(key, verification);
@@ -168,11 +174,12 @@ export class TokenVerifier<T extends object = object> {
   /** The hashes under which a token's user may be known: its claimed subject's, its cached user's id. */
   private knownKeysOf({ token, key }: BearerCredential): string[] {
     if (this.known === undefined) return [];
+    const known = this.known;
     const subject = claimedSubject(token);
     const id = this.parts.cache?.users.get(key)?.user.id;
     return [
-      ...(subject === undefined ? [] : [keyOfSubject(subject)]),
-      ...(id === undefined ? [] : [keyOfId(id)]),
+      ...(subject === undefined ? [] : [known.keyOfSubject(subject)]),
+      ...(id === undefined ? [] : [known.keyOfId(id)]),
     ];
   }
 
@@ -200,11 +207,12 @@ export class TokenVerifier<T extends object = object> {
     // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
     const known =
-      subject === undefined || this.known === undefined
+      subject === undefined || this.known === undefined || this.known.wasRefused(key)
         ? undefined
-        : await this.known.find(keyOfSubject(subject));
+        : await this.known.find(this.known.keyOfSubject(subject));
     if (known !== undefined) {
-      this.remember(key, known.user, expiresAt, known.freshUntil);
+      // Never asked about: not served stale during an outage, as the known user is not.
+      this.remember(key, known.user, expiresAt, known.freshUntil, false);
       return known.user;
     }
     // Remote mode: the auth-service judges the token; its user's record here may be reused.
@@ -213,7 +221,7 @@ export class TokenVerifier<T extends object = object> {
       this.known === undefined || this.parts.signatures !== undefined
         ? undefined
         : async (id: string): Promise<AuthenticatedUser<T> | undefined> => {
-            const entry = await this.known?.find(keyOfId(id));
+            const entry = await this.known?.find(this.known.keyOfId(id));
             if (entry !== undefined) viewFreshUntil = entry.freshUntil;
             return entry?.user;
           };
@@ -223,6 +231,8 @@ export class TokenVerifier<T extends object = object> {
     if (admitted instanceof TooManyTokenLookupsError) throw admitted;
     let user: AuthenticatedUser<T>;
     let freshUntil: number;
+    // Freshness counts from when the auth-service was asked, not from when it answered.
+    const askedAt = this.now();
     const lookUp = async () => {
       // A stale token's refresh is not the caller's to fail: with its own circuit open (its own
       // junk opened it), its failures must not look like an outage that serves the token stale.
@@ -231,7 +241,7 @@ export class TokenVerifier<T extends object = object> {
         stale === undefined ? client : undefined,
         knownView,
       );
-      return { user: found, freshUntil: this.freshUntil(expiresAt, viewFreshUntil) };
+      return { user: found, freshUntil: this.freshUntil(expiresAt, viewFreshUntil, askedAt) };
     };
     const { shared } = this.parts;
     try {
@@ -245,6 +255,14 @@ export class TokenVerifier<T extends object = object> {
         budget?.spend(client);
         this.parts.cache?.users.delete(key);
         this.parts.cache?.refused.add(key, this.parts.cache.settings.negativeTtlMs);
+        // A signed token of theirs refused (revoked, the user disabled): their next new
+        // tokens are asked about in full, on every replica.
+        if (subject !== undefined && this.known !== undefined) {
+          this.known.refuse(key, expiresAt);
+          const knownKey = this.known.keyOfSubject(subject);
+          this.known.delete(knownKey);
+          await this.parts.shared?.forget([knownKey]);
+        }
         throw error;
       }
       const served = this.serveStale(error, stale);
@@ -257,8 +275,10 @@ export class TokenVerifier<T extends object = object> {
     this.remember(key, user, expiresAt, freshUntil);
     // Only a user the auth-service answered for in full becomes a known user.
     if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
-      const knownKey = subject === undefined ? keyOfId(user.id) : keyOfSubject(subject);
-      await this.known?.remember(knownKey, user, freshUntil);
+      const known = this.known;
+      const knownKey =
+        subject === undefined ? known?.keyOfId(user.id) : known?.keyOfSubject(subject);
+      if (knownKey !== undefined) await known?.remember(knownKey, user, freshUntil, askedAt);
     }
     return user;
   }
@@ -267,25 +287,34 @@ export class TokenVerifier<T extends object = object> {
    * Caches a token's user, fresh for the cache lifetime, never past the
    * token's `exp` nor `freshLimit` (when what it is made of was validated
    * earlier: a known user's, or another replica's answer), and kept for the
-   * stale-if-error grace after.
+   * stale-if-error grace after, when the auth-service was asked about it.
    */
   private remember(
     key: string,
     user: AuthenticatedUser<T>,
     expiresAt: number,
     freshLimit = Number.POSITIVE_INFINITY,
+    grace = true,
   ): void {
     const cache = this.parts.cache;
     if (cache === undefined) return;
     const now = this.now();
     const freshUntil = this.freshUntil(expiresAt, freshLimit);
-    const keptUntil = Math.min(freshUntil + cache.settings.staleIfErrorMs, expiresAt);
-    if (keptUntil > now) cache.users.set(key, { user, freshUntil }, keptUntil - now);
+    const keptUntil = Math.min(freshUntil + (grace ? cache.settings.staleIfErrorMs : 0), expiresAt);
+    const entry: CachedUser<T> = grace ? { user, freshUntil } : { user, freshUntil, unasked: true };
+    if (keptUntil > now) cache.users.set(key, entry, keptUntil - now);
   }
 
-  /** Until when an answer may be served without asking: the cache lifetime, never past `exp` nor `limit`. */
-  private freshUntil(expiresAt: number, limit = Number.POSITIVE_INFINITY): number {
-    return Math.min(this.now() + (this.parts.cache?.settings.ttlMs ?? 0), expiresAt, limit);
+  /**
+   * Until when an answer may be served without asking: the cache lifetime from
+   * `from` (when it was asked for), never past `exp` nor `limit`.
+   */
+  private freshUntil(
+    expiresAt: number,
+    limit = Number.POSITIVE_INFINITY,
+    from = this.now(),
+  ): number {
+    return Math.min(from + (this.parts.cache?.settings.ttlMs ?? 0), expiresAt, limit);
   }
 
   /** An entry past its lifetime, still within its grace, while the auth-service cannot answer. */

@@ -6,6 +6,8 @@ export interface CachedUser<T extends object = object> {
   user: AuthenticatedUser<T>;
   /** Epoch ms. Past it (and within the entry's lifetime), served only while the auth-service cannot answer. */
   freshUntil: number;
+  /** Let in through a known user, never asked about itself: never served stale. */
+  unasked?: true;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthServiceUnavailableError } from '../../lib/errors/index.js';
+import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
+import { KnownUsers } from '../../lib/verification/known-users.js';
 import { StaticJwtKey } from '../../lib/verification/jwt-keys.js';
 import { KeyMismatchWatch, SignatureCheck } from '../../lib/verification/signature-check.js';
 import { TokenVerifier, type UserCacheSettings } from '../../lib/verification/token-verifier.js';
@@ -17,14 +19,20 @@ const CACHE = DEFAULT_CACHE;
 class LookupDouble {
   calls = 0;
   down = false;
+  /** Tokens it refuses (revoked). */
+  readonly refusing = new Set<string>();
+  /** While set, answers wait for it. */
+  gate?: Promise<void>;
 
-  lookUp(token: string): Promise<AuthenticatedUser<object>> {
+  async lookUp(token: string): Promise<AuthenticatedUser<object>> {
     this.calls++;
-    if (this.down) return Promise.reject(new AuthServiceUnavailableError('user', 'timeout'));
+    await this.gate;
+    if (this.down) throw new AuthServiceUnavailableError('user', 'timeout');
+    if (this.refusing.has(token)) throw new AuthenticationFailure('invalid token', 'refused');
     const { sub } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
       sub: string;
     };
-    return Promise.resolve(userNamed(sub, this.calls));
+    return userNamed(sub, this.calls);
   }
 }
 
@@ -73,7 +81,12 @@ function localVerifier(settings: Partial<UserCacheSettings> = {}) {
         users: new MemoryUserStore(cache.maxEntries, cache.maxBytes, now),
         refused: new MemoryRefusedStore(cache.negativeMaxEntries, now),
         ...(cache.knownUsers
-          ? { known: new MemoryUserStore(cache.maxEntries, cache.maxBytes, now) }
+          ? {
+              known: {
+                store: new MemoryUserStore(cache.maxEntries, cache.maxBytes, now),
+                scope: 'http://auth-service',
+              },
+            }
           : {}),
       },
       lookupLimit: false,
@@ -144,6 +157,58 @@ describe('known users (local mode): a new token of a user validated lately', () 
     );
     // The token validated itself is still served within its stale-if-error grace.
     expect((await verifier.verify(old)).username).toBe('ann');
+  });
+
+  it('does not make a token it let in servable stale: with the auth-service down, that token is a 503 too', async () => {
+    const { verifier, lookup, clock } = localVerifier();
+    await verifier.verify(tokenOf('ann'));
+    const unasked = tokenOf('ann');
+    await verifier.verify(unasked);
+    expect(lookup.calls).toBe(1);
+    clock.now += TTL_MS;
+    lookup.down = true;
+    await expect(verifier.verify(unasked)).rejects.toBeInstanceOf(AuthServiceUnavailableError);
+  });
+
+  it('never lets in a token the auth-service refused, however long ago', async () => {
+    const { verifier, lookup, clock } = localVerifier();
+    const revoked = tokenOf('ann');
+    lookup.refusing.add(revoked);
+    await expect(verifier.verify(revoked)).rejects.toBeInstanceOf(AuthenticationFailure);
+    clock.now += 1;
+    await verifier.verify(tokenOf('ann'));
+    // Past the 5 s the refusal itself is remembered for, ann is known: the revoked token is asked about again.
+    clock.now += 10_000;
+    await expect(verifier.verify(revoked)).rejects.toBeInstanceOf(AuthenticationFailure);
+    expect(lookup.calls).toBe(3);
+  });
+
+  it('is not brought back by a lookup that was under way when it was forgotten', async () => {
+    const { verifier, lookup, clock } = localVerifier();
+    const first = tokenOf('ann');
+    await verifier.verify(first);
+    clock.now += TTL_MS;
+    let release = (): void => undefined;
+    lookup.gate = new Promise((resolve) => (release = resolve));
+    const underWay = verifier.verify(tokenOf('ann'));
+    clock.now += 1;
+    await verifier.forget(first);
+    release();
+    await underWay;
+    lookup.gate = undefined;
+    await verifier.verify(tokenOf('ann'));
+    expect(lookup.calls).toBe(3);
+  });
+
+  it('is scoped to the auth-service: another scope never finds a user remembered under one', async () => {
+    const store = new MemoryUserStore<object>(10, 2 ** 20);
+    const one = new KnownUsers(store, 'http://auth-a', TTL_MS);
+    const other = new KnownUsers(store, 'http://auth-b', TTL_MS);
+    const subject = { subject: 'ann' };
+    await one.remember(one.keyOfSubject(subject), userNamed('ann'), Infinity, Date.now());
+    expect(await one.find(one.keyOfSubject(subject))).toBeDefined();
+    expect(await other.find(other.keyOfSubject(subject))).toBeUndefined();
+    expect(one.keyOfId('ann')).not.toBe(one.keyOfSubject(subject));
   });
 
   it('is forgotten with any token of that user (logout): their next new token is looked up', async () => {
