@@ -102,6 +102,23 @@ export class SharedUsers<T extends object> {
     return typeof text === 'string' ? this.parse(text) : undefined;
   }
 
+  /** Marks a token (by its hash) as refused by the auth-service, until `until`: no known user lets it in. */
+  async markRefused(key: string, until: number): Promise<void> {
+    const ttl = until - this.now();
+    if (ttl <= 0) return;
+    await this.redis.run((client) =>
+      client.set(this.redis.key('refused-token', key), '1', 'PX', ttl),
+    );
+  }
+
+  /** Whether a replica marked the token (by its hash) as refused; `false` when Redis cannot say. */
+  async isMarkedRefused(key: string): Promise<boolean> {
+    const found = await this.redis.run((client) =>
+      client.get(this.redis.key('refused-token', key)),
+    );
+    return typeof found === 'string';
+  }
+
   /** Shares a known user, until its `freshUntil`. */
   async rememberKnown(key: string, { user, freshUntil }: SharedUser<T>): Promise<void> {
     await this.write('known', key, user, freshUntil);

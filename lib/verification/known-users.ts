@@ -41,15 +41,18 @@ export class KnownUsers<T extends object = object> {
     this.refused = new LRUCache({ max: MAX_FORGOTTEN, perf: { now } });
   }
 
-  /** Remembers, until it expires, that the auth-service refused a token (by its hash). */
-  refuse(tokenKey: string, expiresAt: number): void {
+  /** Remembers, until it expires, that the auth-service refused a token (by its hash): here, and for the replicas. */
+  async refuse(tokenKey: string, expiresAt: number): Promise<void> {
     const ttl = expiresAt - this.now();
-    if (ttl > 0) this.refused.set(tokenKey, true, { ttl });
+    if (ttl <= 0) return;
+    this.refused.set(tokenKey, true, { ttl });
+    await this.shared?.markRefused(tokenKey, expiresAt);
   }
 
-  /** Whether the auth-service refused this token (by its hash) in this process. */
-  wasRefused(tokenKey: string): boolean {
-    return this.refused.get(tokenKey) === true;
+  /** Whether the auth-service refused this token (by its hash), here or on another replica. */
+  async wasRefused(tokenKey: string): Promise<boolean> {
+    if (this.refused.get(tokenKey) === true) return true;
+    return (await this.shared?.isMarkedRefused(tokenKey)) === true;
   }
 
   /**

@@ -207,10 +207,10 @@ export class TokenVerifier<T extends object = object> {
     // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
     const known =
-      subject === undefined || this.known === undefined || this.known.wasRefused(key)
+      subject === undefined || this.known === undefined
         ? undefined
         : await this.known.find(this.known.keyOfSubject(subject));
-    if (known !== undefined) {
+    if (known !== undefined && !(await this.known!.wasRefused(key))) {
       // Never asked about: not served stale during an outage, as the known user is not.
       this.remember(key, known.user, expiresAt, known.freshUntil, false);
       return known.user;
@@ -258,7 +258,7 @@ export class TokenVerifier<T extends object = object> {
         // A signed token of theirs refused (revoked, the user disabled): their next new
         // tokens are asked about in full, on every replica.
         if (subject !== undefined && this.known !== undefined) {
-          this.known.refuse(key, expiresAt);
+          await this.known.refuse(key, expiresAt);
           const knownKey = this.known.keyOfSubject(subject);
           this.known.delete(knownKey);
           await this.parts.shared?.forget([knownKey]);

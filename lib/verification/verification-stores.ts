@@ -52,6 +52,10 @@ export interface SharedVerifications<T extends object = object> {
   forget(keys: readonly string[]): Promise<void>;
   /** Another replica's known user under this key (see `KnownUsers`), if any. */
   known(key: string): Promise<CachedUser<T> | undefined>;
+  /** Marks a token (by its hash) as refused by the auth-service until `until`, for every replica's known users. */
+  markRefused(key: string, until: number): Promise<void>;
+  /** Whether a replica marked the token as refused (`false` when the shared store cannot say). */
+  isMarkedRefused(key: string): Promise<boolean>;
   /** Shares a known user with the other replicas, until its `freshUntil`. */
   rememberKnown(key: string, entry: CachedUser<T>): Promise<void>;
 }

@@ -115,6 +115,18 @@ describe.each(PLATFORMS)('replicas sharing one Redis, on %s', (platform) => {
     expect(emulator.requestCount('user')).toBe(2);
   });
 
+  it('local mode: a token refused on one replica never gets in through a known user on another', async () => {
+    const [a, b] = await start(2, { jwt: { secret: emulator.hmacSecret! } });
+    const revoked = emulator.issueToken('auditor');
+    emulator.revokeToken(revoked);
+    expect((await call(`${a.url}/products`, { token: revoked })).status).toBe(401);
+    await sleep(20);
+    // B learns the user afterwards, from another token of theirs.
+    const other = await call(`${b.url}/products`, { token: emulator.issueToken('auditor') });
+    expect(other.status, show(other)).toBe(200);
+    expect((await call(`${b.url}/products`, { token: revoked })).status).toBe(401);
+  });
+
   it('remote mode: a user validated on one replica costs another one call for a new token', async () => {
     const [a, b] = await start(2);
     expect((await call(`${a.url}/products`, { token: emulator.issueToken('editor') })).status).toBe(
