@@ -9,8 +9,11 @@ export interface TokenSubject {
   readonly subject: string;
 }
 
-/** How many recent forgets are remembered, so that a lookup under way cannot undo one. */
-const MAX_FORGOTTEN = 10_000;
+/**
+ * How many keys forgotten lately (so that a lookup under way cannot undo a
+ * forget), and how many refused tokens, each process remembers.
+ */
+const MAX_MARKS = 10_000;
 
 /**
  * What was validated of each user lately, for their new tokens: by issuer and
@@ -37,8 +40,8 @@ export class KnownUsers<T extends object = object> {
     private readonly now: () => number = Date.now,
     private readonly shared?: SharedVerifications<T>,
   ) {
-    this.forgotten = new LRUCache({ max: MAX_FORGOTTEN, ttl: ttlMs, perf: { now } });
-    this.refused = new LRUCache({ max: MAX_FORGOTTEN, perf: { now } });
+    this.forgotten = new LRUCache({ max: MAX_MARKS, ttl: ttlMs, perf: { now } });
+    this.refused = new LRUCache({ max: MAX_MARKS, perf: { now } });
   }
 
   /** Remembers, until it expires, that the auth-service refused a token (by its hash): here, and for the replicas. */

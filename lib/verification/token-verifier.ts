@@ -159,7 +159,11 @@ export class TokenVerifier<T extends object = object> {
    */
   async forget(token: string | BearerCredential): Promise<void> {
     const credential = credentialOf(token);
-    const keys = [credential.key, ...this.knownKeysOf(credential)];
+    await this.forgetEverywhere([credential.key, ...this.knownKeysOf(credential)]);
+  }
+
+  /** Forgets hashes here, then on every replica (with shared state). */
+  private async forgetEverywhere(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.evict(key);
     await this.parts.shared?.forget(keys);
   }
@@ -206,11 +210,9 @@ export class TokenVerifier<T extends object = object> {
     const { expiresAt } = screened;
     // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
-    const known =
-      subject === undefined || this.known === undefined
-        ? undefined
-        : await this.known.find(this.known.keyOfSubject(subject));
-    if (known !== undefined && !(await this.known!.wasRefused(key))) {
+    const subjectKey = subject === undefined ? undefined : this.known?.keyOfSubject(subject);
+    const known = subjectKey === undefined ? undefined : await this.known?.find(subjectKey);
+    if (known !== undefined && !(await this.known?.wasRefused(key))) {
       // Never asked about: not served stale during an outage, as the known user is not.
       this.remember(key, known.user, expiresAt, known.freshUntil, false);
       return known.user;
@@ -257,11 +259,9 @@ export class TokenVerifier<T extends object = object> {
         this.parts.cache?.refused.add(key, this.parts.cache.settings.negativeTtlMs);
         // A signed token of theirs refused (revoked, the user disabled): their next new
         // tokens are asked about in full, on every replica.
-        if (subject !== undefined && this.known !== undefined) {
-          await this.known.refuse(key, expiresAt);
-          const knownKey = this.known.keyOfSubject(subject);
-          this.known.delete(knownKey);
-          await this.parts.shared?.forget([knownKey]);
+        if (subjectKey !== undefined) {
+          await this.known?.refuse(key, expiresAt);
+          await this.forgetEverywhere([subjectKey]);
         }
         throw error;
       }
@@ -274,11 +274,9 @@ export class TokenVerifier<T extends object = object> {
     this.servingStale = false;
     this.remember(key, user, expiresAt, freshUntil);
     // Only a user the auth-service answered for in full becomes a known user.
-    if (viewFreshUntil === Number.POSITIVE_INFINITY && (subject !== undefined || knownView)) {
-      const known = this.known;
-      const knownKey =
-        subject === undefined ? known?.keyOfId(user.id) : known?.keyOfSubject(subject);
-      if (knownKey !== undefined) await known?.remember(knownKey, user, freshUntil, askedAt);
+    const knownKey = subjectKey ?? (knownView && this.known?.keyOfId(user.id));
+    if (viewFreshUntil === Number.POSITIVE_INFINITY && knownKey !== undefined) {
+      await this.known?.remember(knownKey, user, freshUntil, askedAt);
     }
     return user;
   }
