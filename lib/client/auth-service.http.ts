@@ -21,6 +21,7 @@ import {
   type BreakerState,
 } from './circuit-breaker.js';
 import { Logger, type LoggerService } from '@nestjs/common';
+import { undiciAdapter } from './undici-adapter.js';
 
 /** One request of the contract, and how its answer is read. */
 export interface AuthServiceCall<T = unknown> {
@@ -77,6 +78,8 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
  * GET once, and turns every failure into an error of `lib/errors`.
  */
 export class AuthServiceHttp {
+  private readonly adapter = undiciAdapter(MAX_RESPONSE_BYTES);
+
   /**
    * @param baseUrl - absolute http(s) URL without a trailing slash
    * @param timeoutMs - the time budget of one operation, retry included
@@ -225,8 +228,9 @@ export class AuthServiceHttp {
       data,
       timeout: remaining,
       signal,
-      // The http adapter is the one that honours maxRedirects: 0 (fetch would follow).
-      adapter: 'http',
+      // Where the app's instance has agents or a proxy of its own, this adapter hands the call
+      // to axios's http adapter: the one that honours maxRedirects: 0 (fetch would follow).
+      adapter: this.adapter,
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'text',
