@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchAppConfig, BenchAppMessage } from '../app/bench-config.js';
 
@@ -8,6 +9,27 @@ export const CAN_PIN = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 /** The cores of the run: the app alone on one, the load generator and the auth-service on the other. */
 export const APP_CORE = 1;
 export const LOAD_CORE = 0;
+
+/** A core's time so far (Linux's /proc/stat, in clock ticks): all of it, and the idle part. */
+export interface CoreTimes {
+  total: number;
+  idle: number;
+}
+
+/** The times of one core, or `undefined` where /proc/stat cannot tell. */
+export function coreTimes(core: number): CoreTimes | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = stat.split('\n').find((row) => row.startsWith(`cpu${core} `));
+  if (line === undefined) return undefined;
+  // user nice system idle iowait irq softirq steal
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: ticks.reduce((sum, tick) => sum + tick, 0), idle: ticks[3] + ticks[4] };
+}
 
 /** Pins this process (the load generator) to a core, when it can. */
 export function pinSelf(core: number): void {

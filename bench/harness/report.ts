@@ -11,8 +11,14 @@ export interface RoundResult {
   upstreamPerRequest: number;
   /** The app's CPU time per request answered, µs: what the ratio means when the load generator is the limit. */
   appCpuMicrosPerRequest: number;
-  /** The share of the run the app's process was on the CPU (1: its core was saturated). */
+  /** The share of the run the app's process was on the CPU (user and system time). */
   appBusy: number;
+  /**
+   * The share of the run the app's core idled (where it is pinned and /proc/stat tells).
+   * Near 0 with `appBusy` under 1: the rest of the core went to the kernel's network work
+   * (loopback softirq), and the app's core was the limit.
+   */
+  appCoreIdle?: number;
   rssBytes: number;
   failures: number;
   /** To the public route measured in the same round. */
@@ -41,6 +47,7 @@ export interface ScenarioSummary {
   upstreamPerRequest: number;
   appCpuMicrosPerRequest: number;
   appBusy: number;
+  appCoreIdle?: number;
   rssMb: number;
   failures: number;
   /** The issue's target, when it has one: what is compared and whether it was met. */
@@ -110,6 +117,7 @@ export function summarize(adapter: BenchAdapter, results: RoundResult[]): Scenar
         upstreamPerRequest: round(median(rounds.map((r) => r.upstreamPerRequest)), 3),
         appCpuMicrosPerRequest: round(median(rounds.map((r) => r.appCpuMicrosPerRequest)), 1),
         appBusy: round(median(rounds.map((r) => r.appBusy))),
+        ...idleOf(rounds),
         rssMb: round(median(rounds.map((r) => r.rssBytes)) / 2 ** 20, 1),
         failures: rounds.reduce((sum, r) => sum + r.failures, 0),
       },
@@ -129,6 +137,13 @@ export function summarize(adapter: BenchAdapter, results: RoundResult[]): Scenar
     summary.target = { of: target.of, min, value: round(value, 3), met: value >= min };
   }
   return summaries;
+}
+
+/** The median idle share of the app's core, when every round could read it. */
+function idleOf(rounds: RoundResult[]): { appCoreIdle?: number } {
+  const shares = rounds.map((r) => r.appCoreIdle);
+  if (shares.some((share) => share === undefined)) return {};
+  return { appCoreIdle: round(median(shares as number[])) };
 }
 
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -154,7 +169,10 @@ export function markdown(report: BenchReport): string {
       `after ${report.warmUpSeconds} s of warm-up; medians, the spread (lowest–highest round) in brackets; ` +
       `ratio: req/s to the public route's of the same round and adapter (what the targets judge); ` +
       `CPU ratio: the public route's app CPU per request over the row's, what the app's own work allows; ` +
-      `app busy under 100 %: the app was not the limit (the load generator or the auth-service on the other core was). Load average ${report.loadAverage.start.toFixed(1)} at the start, ` +
+      `app busy: the app's own CPU time over the run's; app core idle: what its core left unused. ` +
+      `App busy under 100 % with its core near 0 % idle: the rest went to the kernel's network work on that core ` +
+      `(loopback), and the app's core was the limit; with its core idle, the load generator or the auth-service ` +
+      `on the other core was. Load average ${report.loadAverage.start.toFixed(1)} at the start, ` +
       `${report.loadAverage.end.toFixed(1)} at the end${report.smoke ? '. **Smoke run: proves the harness, measures nothing.**' : '.'}`,
     '',
   );
@@ -163,8 +181,8 @@ export function markdown(report: BenchReport): string {
     lines.push(
       `**${adapter}**`,
       '',
-      '| scenario | req/s | ratio | CPU ratio | p99 ms | upstream calls/req | app CPU µs/req | app busy | RSS MB | target (ratio) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| scenario | req/s | ratio | CPU ratio | p99 ms | upstream calls/req | app CPU µs/req | app busy | app core idle | RSS MB | target (ratio) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
     for (const summary of summaries) {
       const { perSecond, ratio } = summary;
@@ -177,6 +195,7 @@ export function markdown(report: BenchReport): string {
         String(summary.upstreamPerRequest),
         String(summary.appCpuMicrosPerRequest),
         `${Math.round(summary.appBusy * 100)} %`,
+        summary.appCoreIdle === undefined ? 'n/a' : `${Math.round(summary.appCoreIdle * 100)} %`,
         String(summary.rssMb),
         targetCell(summary) + (summary.failures > 0 ? ` ${summary.failures} failed` : ''),
       ];

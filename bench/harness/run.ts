@@ -15,7 +15,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchAdapter, BenchMode } from '../app/bench-config.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load.js';
-import { AppProcess, CAN_PIN, EmulatorProcess, LOAD_CORE, pinSelf } from './processes.js';
+import {
+  APP_CORE,
+  AppProcess,
+  CAN_PIN,
+  coreTimes,
+  EmulatorProcess,
+  LOAD_CORE,
+  pinSelf,
+  type CoreTimes,
+} from './processes.js';
 import {
   markdown,
   summarize,
@@ -91,6 +100,15 @@ function settingsOf(argv: string[]): Settings {
 }
 
 const SETTLE_MS = 300;
+
+/** The share of a core's time it spent idle between two readings, if both could be made. */
+function idleShare(
+  before: CoreTimes | undefined,
+  after: CoreTimes | undefined,
+): number | undefined {
+  if (before === undefined || after === undefined || after.total <= before.total) return undefined;
+  return (after.idle - before.idle) / (after.total - before.total);
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The first guess of a new-token scenario's rate, to size the warm-up's tokens. */
@@ -104,6 +122,8 @@ class AdapterBench {
   /** The cached tokens: one per connection, validated in each warm-up. */
   private readonly cached: LoadRequest[][];
   readonly results: RoundResult[] = [];
+  /** The app core's times when the measured run began. */
+  private coreBefore?: CoreTimes;
 
   constructor(
     private readonly adapter: BenchAdapter,
@@ -212,10 +232,11 @@ class AdapterBench {
             : this.cached;
       await load(requests, warmUpSeconds);
       await this.settle();
-      cpuBefore = await app.cpuMicros();
+      cpuBefore = await this.startMeasuring(app);
       result = await load(requests, durationSeconds);
     }
     const cpu = (await app.cpuMicros()) - cpuBefore;
+    const coreAfter = CAN_PIN ? coreTimes(APP_CORE) : undefined;
     await sleep(SETTLE_MS);
     const upstream = await this.emulator.requestsSinceLast();
     return {
@@ -224,9 +245,17 @@ class AdapterBench {
       upstreamPerRequest: result.requests > 0 ? upstream / result.requests : 0,
       appCpuMicrosPerRequest: result.requests > 0 ? cpu / result.requests : 0,
       appBusy: result.seconds > 0 ? cpu / (result.seconds * 1e6) : 0,
+      appCoreIdle: idleShare(this.coreBefore, coreAfter),
       rssBytes: await app.rss(),
       failures: result.failures,
     };
+  }
+
+  /** The app's CPU time before a measured run (and its core's times, kept for the idle share). */
+  private async startMeasuring(app: AppProcess): Promise<number> {
+    const cpu = await app.cpuMicros();
+    this.coreBefore = CAN_PIN ? coreTimes(APP_CORE) : undefined;
+    return cpu;
   }
 
   /** Settles, then sends every request of the lists once: the measured run, and the app's CPU before it. */
@@ -235,7 +264,7 @@ class AdapterBench {
     requests: LoadRequest[][],
   ): Promise<{ result: LoadResult; cpuBefore: number }> {
     await this.settle();
-    const cpuBefore = await app.cpuMicros();
+    const cpuBefore = await this.startMeasuring(app);
     return { result: await this.sendAll(app, requests), cpuBefore };
   }
 
