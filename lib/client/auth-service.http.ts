@@ -71,6 +71,9 @@ const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 100, maxDelay: 150 
 /** The contract's answers are small; a runaway body is refused rather than buffered. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** One keep-alive pool for every client of the process, as Node's global agent is: idle sockets do not hold it open. */
+const ADAPTER = undiciAdapter(MAX_RESPONSE_BYTES);
+
 /**
  * The one place that talks HTTP to the auth-service: it builds each request
  * from scratch (the application's HttpService may carry a baseURL, redirects or
@@ -78,8 +81,6 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
  * GET once, and turns every failure into an error of `lib/errors`.
  */
 export class AuthServiceHttp {
-  private readonly adapter = undiciAdapter(MAX_RESPONSE_BYTES);
-
   /**
    * @param baseUrl - absolute http(s) URL without a trailing slash
    * @param timeoutMs - the time budget of one operation, retry included
@@ -209,7 +210,11 @@ export class AuthServiceHttp {
     remaining: number,
     signal: AbortSignal,
   ): AxiosRequestConfig {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    // `false` unsets a default of the app's axios instance: its own credentials never reach the auth-service.
+    const headers: Record<string, string | false> = {
+      Accept: 'application/json',
+      Authorization: call.bearer === undefined ? false : `Bearer ${call.bearer}`,
+    };
     let data: string | undefined;
     if (call.form !== undefined) {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
@@ -218,7 +223,6 @@ export class AuthServiceHttp {
       headers['Content-Type'] = 'application/json';
       data = JSON.stringify(call.json);
     }
-    if (call.bearer !== undefined) headers['Authorization'] = `Bearer ${call.bearer}`;
     const path = call.path.map((segment) => encodeURIComponent(segment)).join('/');
     return {
       url: `${this.baseUrl}/${path}${call.query ? `?${call.query}` : ''}`,
@@ -230,7 +234,7 @@ export class AuthServiceHttp {
       signal,
       // Where the app's instance has agents or a proxy of its own, this adapter hands the call
       // to axios's http adapter: the one that honours maxRedirects: 0 (fetch would follow).
-      adapter: this.adapter,
+      adapter: ADAPTER,
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'text',

@@ -1,4 +1,4 @@
-import {
+import axios, {
   AxiosError,
   AxiosHeaders,
   getAdapter,
@@ -6,7 +6,7 @@ import {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 /**
  * Settings of the application's axios instance that only axios's own http
@@ -23,7 +23,27 @@ const HTTP_ADAPTER_SETTINGS = [
   'family',
   'transport',
   'insecureHTTPParser',
+  'httpVersion',
+  'http2Options',
 ] as const;
+
+/**
+ * The proxy variables axios's http adapter reads (proxy-from-env), on every
+ * call. With one set, the call goes through that adapter, so that `NO_PROXY`
+ * (CIDR ranges, loopback aliases), `ALL_PROXY` and values without a scheme
+ * keep axios's meaning: this module does not re-implement them.
+ */
+const PROXY_VARIABLES = [
+  'http_proxy',
+  'HTTP_PROXY',
+  'https_proxy',
+  'HTTPS_PROXY',
+  'all_proxy',
+  'ALL_PROXY',
+] as const;
+
+/** Headers undici refuses outright (it frames the message itself), which axios would send. */
+const FRAMING_HEADERS = ['keep-alive', 'transfer-encoding', 'upgrade', 'connection', 'expect'];
 
 /** undici's error codes for a wait that ran out (its own timers, not our deadline). */
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
@@ -33,34 +53,37 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * An axios adapter that sends over undici, on a keep-alive pool of its own,
- * for the calls of one auth-service client.
+ * An axios adapter that sends over undici, on a keep-alive pool, for the
+ * calls to the auth-service.
  *
  * Why: the guard's cold path is one call per new token, and axios's http
  * adapter (follow-redirects, stream pipelines, proxy lookup per call) cost
  * about 60 µs of CPU a call more than undici does (the benchmark's remote
  * rows). Axios itself still runs: the application's interceptors see every
- * request and answer, and its settings merge as before.
+ * request and answer.
  *
- * What it keeps of the http adapter: no redirect followed (undici's `request`
+ * Either way (undici, or axios's http adapter when the instance has agents
+ * or a proxy of its own, or a proxy variable is set), the application's
+ * `params` and `auth` are not sent: the auth-service gets the module's URL
+ * and credentials only. On undici: no redirect followed (its `request`
  * follows none), the response size bound, the abort signal (the caller's
- * deadline), `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (undici's
- * `EnvHttpProxyAgent`, forwarding plain-http requests as axios does rather
- * than tunnelling them). It asks for an uncompressed answer; a compressed one
- * anyway reaches the caller as a body that is not text.
+ * deadline), an uncompressed answer asked for (a compressed one anyway
+ * reaches the caller as a body that is not text), axios's `User-Agent`.
+ * `validateStatus` is not applied: the module's calls accept every status
+ * and read it themselves.
  *
- * @param maxResponseBytes - a longer answer fails the call, unread
+ * @param maxResponseBytes - a longer answer fails the call
  */
 export function undiciAdapter(maxResponseBytes: number): AxiosAdapter {
-  const dispatcher = new EnvHttpProxyAgent({
-    maxResponseSize: maxResponseBytes,
-    proxyTunnel: false,
-  });
+  const dispatcher = new Agent({ maxResponseSize: maxResponseBytes });
   const httpAdapter = getAdapter('http');
-  return (config) =>
-    HTTP_ADAPTER_SETTINGS.some((setting) => config[setting] !== undefined)
-      ? httpAdapter(config)
-      : send(dispatcher, config);
+  return (config) => {
+    const own = { ...config, params: undefined, auth: undefined };
+    return HTTP_ADAPTER_SETTINGS.some((setting) => config[setting] !== undefined) ||
+      PROXY_VARIABLES.some((name) => process.env[name])
+      ? httpAdapter(own)
+      : send(dispatcher, own);
+  };
 }
 
 async function send(
@@ -68,8 +91,11 @@ async function send(
   config: InternalAxiosRequestConfig,
 ): Promise<AxiosResponse<string | undefined>> {
   const url = new URL(config.url!);
+  // On the AxiosHeaders, case-insensitively: an app's `accept-encoding` must not go out beside ours.
+  config.headers.set('Accept-Encoding', 'identity');
+  config.headers.set('User-Agent', `axios/${axios.VERSION}`, false);
+  config.headers.delete(FRAMING_HEADERS);
   const headers = config.headers.toJSON(true);
-  headers['Accept-Encoding'] = 'identity';
   let answer: Dispatcher.ResponseData;
   let data: string | undefined;
   try {
@@ -82,7 +108,7 @@ async function send(
       signal: config.signal,
     });
     const encoding = answer.headers['content-encoding'];
-    if (encoding === undefined || encoding === 'identity') {
+    if (encoding === undefined || String(encoding).toLowerCase() === 'identity') {
       data = await answer.body.text();
     } else {
       await answer.body.dump();

@@ -3,7 +3,7 @@ import type { AuthServiceEmulator } from '@apex/nest-auth/testing';
 import axios from 'axios';
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthApi } from '../../lib/client/index.js';
 import { undiciAdapter } from '../../lib/client/undici-adapter.js';
 import { AuthServicePayloadError, AuthServiceUnavailableError } from '../../lib/errors/index.js';
@@ -41,15 +41,21 @@ function startForwardProxy(): Promise<LoopbackServer & { seen: string[] }> {
   return listenOnLoopback(server).then((listening) => Object.assign(listening, { seen }));
 }
 
+/** What a double was asked: the request line's target and the headers. */
+interface Asked {
+  url: string;
+  headers: IncomingMessage['headers'];
+}
+
 /** An auth-service double whose every answer is `body` with `headers`; it counts its connections and notes what was asked. */
 async function startDouble(
   headers: Record<string, string>,
   body: Buffer | string,
-): Promise<LoopbackServer & { connections: () => number; asked: IncomingMessage['headers'][] }> {
+): Promise<LoopbackServer & { connections: () => number; asked: Asked[] }> {
   let connections = 0;
-  const asked: IncomingMessage['headers'][] = [];
+  const asked: Asked[] = [];
   const server = createServer((incoming, outgoing) => {
-    asked.push(incoming.headers);
+    asked.push({ url: incoming.url ?? '', headers: incoming.headers });
     incoming.resume();
     outgoing.writeHead(200, { 'content-type': 'application/json', ...headers });
     outgoing.end(body);
@@ -82,9 +88,10 @@ describe('the upstream transport (undici under axios)', () => {
       }
       // undici may open a second one while the first is being released, then reuses both.
       expect(double.connections()).toBeLessThanOrEqual(2);
-      expect(double.asked.map((headers) => headers['accept-encoding'])).toEqual(
+      expect(double.asked.map(({ headers }) => headers['accept-encoding'])).toEqual(
         Array(10).fill('identity'),
       );
+      expect(double.asked[0].headers['user-agent']).toBe(`axios/${axios.VERSION}`);
     } finally {
       await double.stop();
     }
@@ -101,7 +108,7 @@ describe('the upstream transport (undici under axios)', () => {
     }
   });
 
-  it('fails a call whose answer is longer than the bound, unread', async () => {
+  it('fails a call whose answer is longer than the bound', async () => {
     const double = await startDouble({}, Buffer.alloc(64 * 1024, 'x'));
     try {
       const instance = axios.create({ adapter: undiciAdapter(1024) });
@@ -123,7 +130,7 @@ describe('the upstream transport (undici under axios)', () => {
     }
   });
 
-  it("goes through the application's own agent when its axios instance has one", async () => {
+  it("goes through the application's own agent: on its instance, or on axios's defaults", async () => {
     let connections = 0;
     class CountingAgent extends Agent {
       override createConnection(...args: Parameters<Agent['createConnection']>) {
@@ -131,44 +138,133 @@ describe('the upstream transport (undici under axios)', () => {
         return super.createConnection(...args);
       }
     }
-    const instance = axios.create({ httpAgent: new CountingAgent({ keepAlive: false }) });
-    const user = await clientOf(emulator.url, instance).forToken(token).user();
-    expect(user.username).toBe(ALICE.username);
+    const agent = new CountingAgent({ keepAlive: false });
+    const own = await clientOf(emulator.url, axios.create({ httpAgent: agent }))
+      .forToken(token)
+      .user();
+    expect(own.username).toBe(ALICE.username);
     expect(connections).toBe(1);
+    // The module's HttpService is @nestjs/axios's default one, on axios's default instance.
+    axios.defaults.httpAgent = agent;
+    try {
+      await clientOf(emulator.url, axios).forToken(token).user();
+      expect(connections).toBe(2);
+    } finally {
+      delete axios.defaults.httpAgent;
+    }
   });
 
-  describe('HTTP_PROXY and NO_PROXY', () => {
-    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
-    afterEach(() => {
-      for (const [name, value] of Object.entries(saved)) {
+  it("sends neither the app's params nor its credentials, on either adapter", async () => {
+    const double = await startDouble({}, userBody);
+    try {
+      const app = { params: { api_key: 'APP-SECRET' }, auth: { username: 'app', password: 'pw' } };
+      const agent = new Agent({ keepAlive: false });
+      for (const instance of [axios.create(app), axios.create({ ...app, httpAgent: agent })]) {
+        await clientOf(double.url, instance).forToken(token).user();
+      }
+      expect(double.asked.map(({ url }) => url)).toEqual(['/auth/user', '/auth/user']);
+      for (const { headers } of double.asked) {
+        expect(headers.authorization).toBe(`Bearer ${token}`);
+      }
+    } finally {
+      await double.stop();
+    }
+  });
+
+  it("never sends a default Authorization header of the app's on a call without a token", async () => {
+    const double = await startDouble({}, '{}');
+    try {
+      const instance = axios.create({ headers: { Authorization: 'Basic APP-SECRET' } });
+      await clientOf(double.url, instance)
+        .login(ALICE.username, ALICE.password)
+        .catch(() => undefined);
+      expect(double.asked).toHaveLength(1);
+      expect(double.asked[0].headers.authorization).toBeUndefined();
+    } finally {
+      await double.stop();
+    }
+  });
+
+  it("answers when the app's instance asks for gzip or sets a Keep-Alive header", async () => {
+    const double = await startDouble({}, userBody);
+    try {
+      const instance = axios.create({
+        headers: { 'accept-encoding': 'gzip', 'Keep-Alive': 'timeout=5' },
+      });
+      expect((await clientOf(double.url, instance).forToken(token).user()).username).toBe(
+        ALICE.username,
+      );
+      expect(double.asked[0].headers['accept-encoding']).toBe('identity');
+    } finally {
+      await double.stop();
+    }
+  });
+
+  describe("with proxy variables: axios's http adapter, as without this module", () => {
+    const VARIABLES = [
+      'http_proxy',
+      'HTTP_PROXY',
+      'https_proxy',
+      'HTTPS_PROXY',
+      'all_proxy',
+      'ALL_PROXY',
+      'no_proxy',
+      'NO_PROXY',
+    ];
+    const saved = new Map(VARIABLES.map((name) => [name, process.env[name]]));
+    const useProxy = (proxyUrl: string, noProxy?: string) => {
+      process.env.HTTP_PROXY = proxyUrl;
+      if (noProxy !== undefined) process.env.NO_PROXY = noProxy;
+    };
+    let proxy: LoopbackServer & { seen: string[] };
+    beforeEach(async () => {
+      // The machine's own proxy settings must not decide these tests.
+      for (const name of VARIABLES) delete process.env[name];
+      proxy = await startForwardProxy();
+    });
+    afterEach(async () => {
+      for (const [name, value] of saved) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
+      await proxy.stop();
     });
 
     it('sends through the proxy that HTTP_PROXY names, in absolute form', async () => {
-      const proxy = await startForwardProxy();
-      try {
-        process.env.HTTP_PROXY = proxy.url;
-        delete process.env.NO_PROXY;
-        const user = await clientOf(emulator.url).forToken(token).user();
-        expect(user.username).toBe(ALICE.username);
-        expect(proxy.seen).toEqual([`GET ${emulator.url}/auth/user`]);
-      } finally {
-        await proxy.stop();
-      }
+      useProxy(proxy.url);
+      const user = await clientOf(emulator.url).forToken(token).user();
+      expect(user.username).toBe(ALICE.username);
+      expect(proxy.seen).toEqual([`GET ${emulator.url}/auth/user`]);
     });
 
-    it('goes direct to a host that NO_PROXY lists', async () => {
-      const proxy = await startForwardProxy();
-      try {
-        process.env.HTTP_PROXY = proxy.url;
-        process.env.NO_PROXY = '127.0.0.1';
+    it('reads the variables on every call, and takes one without a scheme', async () => {
+      const client = clientOf(emulator.url).forToken(token);
+      await client.user();
+      useProxy(proxy.url.replace('http://', ''));
+      await client.user();
+      expect(proxy.seen).toEqual([`GET ${emulator.url}/auth/user`]);
+    });
+
+    it.each(['127.0.0.1', 'localhost', '127.0.0.0/8'])(
+      'goes direct to 127.0.0.1 with NO_PROXY=%s',
+      async (noProxy) => {
+        useProxy(proxy.url, noProxy);
         const user = await clientOf(emulator.url).forToken(token).user();
         expect(user.username).toBe(ALICE.username);
         expect(proxy.seen).toEqual([]);
+      },
+    );
+
+    it('keeps the 16 MiB bound through the proxy', async () => {
+      const double = await startDouble({}, Buffer.alloc(17 * 1024 * 1024, 'x'));
+      try {
+        useProxy(proxy.url);
+        const error = await rejectionOf(clientOf(double.url).forToken(token).user());
+        expect(proxy.seen.length).toBeGreaterThan(0);
+        expect(error).toBeInstanceOf(AuthServiceUnavailableError);
+        expect((error as AuthServiceUnavailableError).reason).toBe('connection');
       } finally {
-        await proxy.stop();
+        await double.stop();
       }
     });
   });
