@@ -33,6 +33,7 @@ export interface BenchAppConfig {
 /** What an app process sends its parent over IPC. */
 export type BenchAppMessage =
   | { type: 'listening'; port: number }
-  | { type: 'rss'; bytes: number }
+  /** Resident set size and V8's heap in use, after a `gc()`. */
+  | { type: 'rss'; bytes: number; heapUsedBytes: number }
   /** The CPU time the process used so far (user and system), in µs. */
   | { type: 'cpu'; micros: number };

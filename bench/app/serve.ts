@@ -25,7 +25,8 @@ process.on('message', (message: { type?: string }) => {
   if (message.type === 'rss') {
     // Run with --expose-gc by the harness: what is kept, not what V8 has yet to collect.
     (globalThis as { gc?: () => void }).gc?.();
-    send({ type: 'rss', bytes: process.memoryUsage.rss() });
+    const { rss, heapUsed } = process.memoryUsage();
+    send({ type: 'rss', bytes: rss, heapUsedBytes: heapUsed });
   }
   if (message.type === 'cpu') {
     const { user, system } = process.cpuUsage();

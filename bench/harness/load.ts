@@ -21,6 +21,8 @@ export interface LoadPlan {
   /** Run for this long (s), or until `amount` requests were answered. */
   durationSeconds?: number;
   amount?: number;
+  /** Called when the connections start (after the requests were built). */
+  onStart?: () => void;
 }
 
 /** What a run measured. */
@@ -57,7 +59,10 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   // From when the connections start, not from when autocannon began building their requests.
   let started = performance.now();
   const events: EventEmitter = run;
-  events.once('start', () => (started = performance.now()));
+  events.once('start', () => {
+    started = performance.now();
+    plan.onStart?.();
+  });
   const result = await run;
   const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;

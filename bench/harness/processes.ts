@@ -152,7 +152,12 @@ export class AppProcess {
 
   /** Its resident set size now, in bytes. */
   async rss(): Promise<number> {
-    return (await this.process.ask<Extract<BenchAppMessage, { type: 'rss' }>>('rss')).bytes;
+    return (await this.memory()).bytes;
+  }
+
+  /** Its resident set size and V8 heap in use now, after a `gc()`. */
+  memory(): Promise<Extract<BenchAppMessage, { type: 'rss' }>> {
+    return this.process.ask<Extract<BenchAppMessage, { type: 'rss' }>>('rss');
   }
 
   /** The CPU time it used so far, in µs. */

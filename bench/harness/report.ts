@@ -60,6 +60,9 @@ export interface RssGrowth {
   lastCount: number;
   firstMb: number;
   lastMb: number;
+  /** V8's heap in use at the same two points: what the app keeps, without the allocator's slack. */
+  firstHeapMb: number;
+  lastHeapMb: number;
   growthMb: number;
   limitMb: number;
   met: boolean;
@@ -209,7 +212,8 @@ export function markdown(report: BenchReport): string {
     lines.push(
       `- ${adapter}, RSS while distinct tokens go through (local mode): ${rss.firstMb} MB at the ` +
         `${thousands(rss.firstCount)}th token, ${rss.lastMb} MB at the ${thousands(rss.lastCount)}th: ` +
-        `${rss.growthMb >= 0 ? '+' : ''}${rss.growthMb} MB (target < ${rss.limitMb} MB: ${rss.met ? 'met' : '**not met**'})`,
+        `${rss.growthMb >= 0 ? '+' : ''}${rss.growthMb} MB (target < ${rss.limitMb} MB: ${rss.met ? 'met' : '**not met**'}); ` +
+        `V8 heap in use ${rss.firstHeapMb} MB → ${rss.lastHeapMb} MB`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -203,8 +203,14 @@ class AdapterBench {
   ): Promise<Omit<RoundResult, 'scenario' | 'round' | 'ratio' | 'cpuRatio'>> {
     const app = this.app(scenario.mode);
     const { connections, warmUpSeconds, durationSeconds } = this.settings;
-    const load = (requests: LoadRequest[] | LoadRequest[][], seconds: number) =>
-      runLoad({ url: app.url, connections, requests, durationSeconds: seconds });
+    const load = (requests: LoadRequest[] | LoadRequest[][], seconds: number, measured = false) =>
+      runLoad({
+        url: app.url,
+        connections,
+        requests,
+        durationSeconds: seconds,
+        ...(measured ? { onStart: () => this.markCoreStart() } : {}),
+      });
     let result: LoadResult;
     let cpuBefore: number;
     if (scenario.traffic === 'peer-tokens') {
@@ -232,8 +238,8 @@ class AdapterBench {
             : this.cached;
       await load(requests, warmUpSeconds);
       await this.settle();
-      cpuBefore = await this.startMeasuring(app);
-      result = await load(requests, durationSeconds);
+      cpuBefore = await app.cpuMicros();
+      result = await load(requests, durationSeconds, true);
     }
     const cpu = (await app.cpuMicros()) - cpuBefore;
     const coreAfter = CAN_PIN ? coreTimes(APP_CORE) : undefined;
@@ -251,11 +257,9 @@ class AdapterBench {
     };
   }
 
-  /** The app's CPU time before a measured run (and its core's times, kept for the idle share). */
-  private async startMeasuring(app: AppProcess): Promise<number> {
-    const cpu = await app.cpuMicros();
+  /** Notes the app core's times as a measured run's connections start (its requests are built by then). */
+  private markCoreStart(): void {
     this.coreBefore = CAN_PIN ? coreTimes(APP_CORE) : undefined;
-    return cpu;
   }
 
   /** Settles, then sends every request of the lists once: the measured run, and the app's CPU before it. */
@@ -264,8 +268,8 @@ class AdapterBench {
     requests: LoadRequest[][],
   ): Promise<{ result: LoadResult; cpuBefore: number }> {
     await this.settle();
-    const cpuBefore = await this.startMeasuring(app);
-    return { result: await this.sendAll(app, requests), cpuBefore };
+    const cpuBefore = await app.cpuMicros();
+    return { result: await this.sendAll(app, requests, () => this.markCoreStart()), cpuBefore };
   }
 
   /** A few seconds of the public route and of cached tokens, unmeasured. */
@@ -311,12 +315,17 @@ class AdapterBench {
       console.warn(`${this.adapter}: ${result.failures} of the distinct tokens failed`);
   }
 
-  private sendAll(app: AppProcess, requests: LoadRequest[][]): Promise<LoadResult> {
+  private sendAll(
+    app: AppProcess,
+    requests: LoadRequest[][],
+    onStart?: () => void,
+  ): Promise<LoadResult> {
     return runLoad({
       url: app.url,
       connections: this.settings.connections,
       requests,
       amount: requests.length * requests[0].length,
+      ...(onStart === undefined ? {} : { onStart }),
     });
   }
 
@@ -337,17 +346,19 @@ class AdapterBench {
     const app = await this.start('local');
     try {
       await this.pushNewTokens(app, firstCount);
-      const first = await app.rss();
+      const first = await app.memory();
       await this.pushNewTokens(app, lastCount - firstCount);
-      const last = await app.rss();
+      const last = await app.memory();
       const mb = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1));
-      const growthMb = mb(last - first);
-      console.log(`${this.adapter} RSS: ${mb(first)} MB → ${mb(last)} MB`);
+      const growthMb = mb(last.bytes - first.bytes);
+      console.log(`${this.adapter} RSS: ${mb(first.bytes)} MB → ${mb(last.bytes)} MB`);
       return {
         firstCount,
         lastCount,
-        firstMb: mb(first),
-        lastMb: mb(last),
+        firstMb: mb(first.bytes),
+        lastMb: mb(last.bytes),
+        firstHeapMb: mb(first.heapUsedBytes),
+        lastHeapMb: mb(last.heapUsedBytes),
         growthMb,
         limitMb: this.settings.rssLimitMb,
         met: growthMb < this.settings.rssLimitMb,
