@@ -29,6 +29,11 @@ export interface LoadPlan {
 export interface LoadResult {
   requests: number;
   seconds: number;
+  /**
+   * Answers per second in the steady part of the run: between its 10th and
+   * 90th percentile answers, so that neither the ramp-up nor the tail (the
+   * last connections finishing alone) counts against the app.
+   */
   perSecond: number;
   p99Ms: number;
   /** Answers other than 2xx, connection errors and timeouts. */
@@ -63,14 +68,24 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     started = performance.now();
     plan.onStart?.();
   });
+  const answeredAt: number[] = [];
+  events.on('response', () => answeredAt.push(performance.now()));
   const result = await run;
   const seconds = (performance.now() - started) / 1000;
   const requests = result.requests.total;
   return {
     requests,
     seconds,
-    perSecond: seconds > 0 ? requests / seconds : 0,
+    perSecond: steadyRate(answeredAt),
     p99Ms: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
   };
+}
+
+/** Answers per second between the 10th and the 90th percentile answer (times in ms, in order). */
+function steadyRate(answeredAt: readonly number[]): number {
+  const first = Math.floor(answeredAt.length * 0.1);
+  const last = Math.ceil(answeredAt.length * 0.9) - 1;
+  const ms = answeredAt[last] - answeredAt[first];
+  return last > first && ms > 0 ? ((last - first) * 1000) / ms : 0;
 }

@@ -170,6 +170,7 @@ export function markdown(report: BenchReport): string {
     `Node ${report.node}, ${report.cpus} cores${report.pinned ? ', the app pinned to one core (taskset)' : ', not pinned (no taskset)'}, ` +
       `autocannon with ${report.connections} connections on loopback, ${report.rounds} round(s) of ${report.durationSeconds} s ` +
       `after ${report.warmUpSeconds} s of warm-up; medians, the spread (lowest–highest round) in brackets; ` +
+      `req/s: answers per second between the run's 10th and 90th percentile answer (no ramp-up, no tail); ` +
       `ratio: req/s to the public route's of the same round and adapter (what the targets judge); ` +
       `CPU ratio: the public route's app CPU per request over the row's, what the app's own work allows; ` +
       `app busy: the app's own CPU time over the run's; app core idle: what its core left unused. ` +

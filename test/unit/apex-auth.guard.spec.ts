@@ -217,6 +217,15 @@ describe('ApexAuthGuard on its own', () => {
       expect(emulator.requestCount('user')).toBe(1);
     });
 
+    it("leaves Passport's request properties off the request: a new token sets the user only", async () => {
+      const request = httpRequest(emulator.issueToken('editor'));
+      const before = new Set(Object.keys(request));
+      await expect(guard.canActivate(httpContext(request))).resolves.toBe(true);
+      // Passport's login, isAuthenticated, _sessionManager, ... went on a view of the request.
+      expect(Object.keys(request).filter((key) => !before.has(key))).toEqual(['user']);
+      expect((request.user as AuthenticatedUser).username).toBe('editor');
+    });
+
     it('answers a cached token on a public route with exactly true, and sets the user', async () => {
       const token = emulator.issueToken('viewer');
       await guard.canActivate(httpContext(httpRequest(token)));
