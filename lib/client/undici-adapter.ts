@@ -33,7 +33,7 @@ const HTTP_ADAPTER_SETTINGS = [
  * (CIDR ranges, loopback aliases), `ALL_PROXY` and values without a scheme
  * keep axios's meaning: this module does not re-implement them.
  */
-const PROXY_VARIABLES = [
+export const PROXY_VARIABLES = [
   'http_proxy',
   'HTTP_PROXY',
   'https_proxy',

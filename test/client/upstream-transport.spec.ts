@@ -5,7 +5,7 @@ import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthApi } from '../../lib/client/index.js';
-import { undiciAdapter } from '../../lib/client/undici-adapter.js';
+import { PROXY_VARIABLES, undiciAdapter } from '../../lib/client/undici-adapter.js';
 import { AuthServicePayloadError, AuthServiceUnavailableError } from '../../lib/errors/index.js';
 import { listenOnLoopback, type LoopbackServer } from '../fixtures/loopback.js';
 import { ALICE, rejectionOf, SERVICE, startEmulator } from './client-fixtures.js';
@@ -201,16 +201,7 @@ describe('the upstream transport (undici under axios)', () => {
   });
 
   describe("with proxy variables: axios's http adapter, as without this module", () => {
-    const VARIABLES = [
-      'http_proxy',
-      'HTTP_PROXY',
-      'https_proxy',
-      'HTTPS_PROXY',
-      'all_proxy',
-      'ALL_PROXY',
-      'no_proxy',
-      'NO_PROXY',
-    ];
+    const VARIABLES = [...PROXY_VARIABLES, 'no_proxy', 'NO_PROXY'];
     const saved = new Map(VARIABLES.map((name) => [name, process.env[name]]));
     const useProxy = (proxyUrl: string, noProxy?: string) => {
       process.env.HTTP_PROXY = proxyUrl;
