@@ -232,8 +232,9 @@ export class AuthServiceHttp {
       data,
       timeout: remaining,
       signal,
-      // Where the app's instance has agents or a proxy of its own, this adapter hands the call
-      // to axios's http adapter: the one that honours maxRedirects: 0 (fetch would follow).
+      // Over undici, which follows no redirect; where the app's instance has agents or a proxy of
+      // its own, or a proxy variable is set, this adapter hands the call to axios's http adapter,
+      // which honours maxRedirects: 0 (fetch would follow).
       adapter: ADAPTER,
       maxRedirects: 0,
       validateStatus: () => true,
