@@ -52,10 +52,13 @@ export class KnownUsers<T extends object = object> {
     await this.shared?.markRefused(tokenKey, expiresAt);
   }
 
-  /** Whether the auth-service refused this token (by its hash), here or on another replica. */
-  async wasRefused(tokenKey: string): Promise<boolean> {
+  /**
+   * Whether the auth-service refused this token (by its hash), here or on
+   * another replica. Synchronous without shared state.
+   */
+  wasRefused(tokenKey: string): boolean | Promise<boolean> {
     if (this.refused.get(tokenKey) === true) return true;
-    return (await this.shared?.isMarkedRefused(tokenKey)) === true;
+    return this.shared === undefined ? false : this.shared.isMarkedRefused(tokenKey);
   }
 
   /**
@@ -72,11 +75,21 @@ export class KnownUsers<T extends object = object> {
     return sha256(JSON.stringify(['id', this.scope, id]));
   }
 
-  /** The user last validated under this key, while fresh: this process's, else another replica's. */
-  async find(key: string): Promise<CachedUser<T> | undefined> {
+  /**
+   * The user last validated under this key, while fresh: this process's, else
+   * another replica's. Synchronous when this process has it, or without shared state.
+   */
+  find(key: string): CachedUser<T> | undefined | Promise<CachedUser<T> | undefined> {
     const here = this.fresh(this.store.get(key));
-    if (here !== undefined || this.shared === undefined) return here;
-    const theirs = this.fresh(await this.shared.known(key));
+    return here !== undefined || this.shared === undefined ? here : this.theirs(key, this.shared);
+  }
+
+  /** Another replica's entry under this key, kept here too. */
+  private async theirs(
+    key: string,
+    shared: SharedVerifications<T>,
+  ): Promise<CachedUser<T> | undefined> {
+    const theirs = this.fresh(await shared.known(key));
     if (theirs === undefined) return undefined;
     // Kept here no longer than the other replica said, nor than the cache lifetime by this clock.
     const entry = {

@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import passportJwt from 'passport-jwt';
-import { AuthServiceError } from '../errors/index.js';
 import type { JwtAlgorithm } from '../module/apex-auth.options.js';
 import { AuthenticationFailure, refusalOf } from './authentication-failure.js';
 import type { JwtKeySource } from './jwt-keys.js';
@@ -16,53 +15,60 @@ type JwtVerifier = (
 ) => void;
 const verifyJwt = (passportJwt.Strategy as unknown as { JwtVerifier: JwtVerifier }).JwtVerifier;
 
+/** What the verifier's callback is given before it answers. */
+const UNANSWERED = Symbol('unanswered');
+
 /**
  * Local verification of a screened token's signature, per RFC 8725: the key is
  * chosen by the module (never by the token), the algorithm allow-list comes
  * from the key, and passport-jwt's verifier checks the signature and the time
- * claims with the configured leeway.
+ * claims with the configured leeway. Synchronous with a configured key: a new
+ * token of a known user is judged without an await.
  */
 export class SignatureCheck {
+  private readonly options: { algorithms: JwtAlgorithm[]; clockTolerance: number };
+
   constructor(
     private readonly keys: JwtKeySource,
-    private readonly clockToleranceSeconds: number,
+    clockToleranceSeconds: number,
     private readonly watch: KeyMismatchWatch,
-  ) {}
+  ) {
+    // jsonwebtoken copies its options before it writes to them: one object serves every token.
+    this.options = { algorithms: [...keys.algorithms], clockTolerance: clockToleranceSeconds };
+  }
 
   /**
    * @throws AuthenticationFailure when the signature or a claim does not hold
-   * @throws AuthServiceUnavailableError when no key can be had (the JWKS is down)
+   * @throws AuthServiceUnavailableError when no key can be had (the JWKS is down);
+   *   a promise when the key is the JWKS's
    */
-  async verify(token: string, header: JwtHeader): Promise<void> {
+  verify(token: string, header: JwtHeader): void | Promise<void> {
     if (!this.keys.algorithms.includes(header.alg as JwtAlgorithm)) {
       // Not the token's own `alg` text: it is the caller's, and would end up in a log line.
       throw new AuthenticationFailure('invalid token', 'algorithm not allowed');
     }
-    const key = await this.keys.keyFor(header);
-    const options = {
-      algorithms: [...this.keys.algorithms],
-      clockTolerance: this.clockToleranceSeconds,
+    const key = this.keys.keyFor(header);
+    return key instanceof Promise
+      ? key.then((found) => this.check(token, found))
+      : this.check(token, key);
+  }
+
+  private check(token: string, key: KeyObject): void {
+    let outcome: unknown = UNANSWERED;
+    const done = (error: unknown): void => {
+      if (outcome === UNANSWERED) outcome = error ?? null;
     };
-    await new Promise<void>((resolve, reject) => {
-      const done = (error: unknown): void => {
-        if (error === null || error === undefined) resolve();
-        else reject(error instanceof AuthServiceError ? error : refusalOf(error));
-      };
-      try {
-        verifyJwt(token, key, options, done);
-      } catch (error) {
-        // jsonwebtoken throws, rather than calls back, on a signed payload such as `null`.
-        done(error);
-      }
-    }).then(
-      () => this.watch.record(true),
-      (error: unknown) => {
-        if (error instanceof AuthenticationFailure && error.detail === 'signature') {
-          this.watch.record(false);
-        }
-        throw error;
-      },
-    );
+    try {
+      verifyJwt(token, key, this.options, done);
+    } catch (error) {
+      // jsonwebtoken throws, rather than calls back, on a signed payload such as `null`.
+      done(error);
+    }
+    if (outcome === null) return this.watch.record(true);
+    // Handed a key (not a function), jsonwebtoken answers before it returns: no answer is no verification.
+    const refusal = refusalOf(outcome === UNANSWERED ? undefined : outcome);
+    if (refusal.detail === 'signature') this.watch.record(false);
+    throw refusal;
   }
 }
 

@@ -136,18 +136,24 @@ export class TokenVerifier<T extends object = object> {
     if (cache?.refused.has(key)) {
       return Promise.reject(new AuthenticationFailure('invalid token', 'refused recently'));
     }
-    let verification = this.inFlight.get(key);
-    if (verification === undefined) {
-      // Without an address, counted with every other caller without one: never unbounded.
-      const address = options.clientAddress ?? UNKNOWN_ADDRESS;
-      const client = clientKey(address, this.parts.ipv6PrefixLength);
-      // A token never asked about is no token seen before: never served stale.
-      const stale = entry?.unasked ? undefined : entry;
-      verification = this.verifyAnew(credential, client, stale).finally(() =>
-        this.inFlight.delete(key),
-      );
-      this.inFlight.set(key, verification);
+    const underWay = this.inFlight.get(key);
+    if (underWay !== undefined) return underWay;
+    // Without an address, counted with every other caller without one: never unbounded.
+    const address = options.clientAddress ?? UNKNOWN_ADDRESS;
+    const client = clientKey(address, this.parts.ipv6PrefixLength);
+    // A token never asked about is no token seen before: never served stale.
+    const stale = entry?.unasked ? undefined : entry;
+    let verified: AuthenticatedUser<T> | Promise<AuthenticatedUser<T>>;
+    try {
+      verified = this.verifyAnew(credential, client, stale);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown: a refusal of the screen or the signature
+      return Promise.reject(error);
     }
+    // Judged at once (a known user's new token): no one else can have asked in the meantime.
+    if (!(verified instanceof Promise)) return Promise.resolve(verified);
+    const verification = verified.finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, verification);
     return verification;
   }
 
@@ -192,31 +198,79 @@ export class TokenVerifier<T extends object = object> {
     return this.parts.cache ? [...this.parts.cache.users.values()].map((entry) => entry.user) : [];
   }
 
-  private async verifyAnew(
+  /**
+   * A token not in the cache: checked here (synchronously, while every key and
+   * store that takes is at hand), then reused from its known user or asked
+   * about upstream.
+   */
+  private verifyAnew(
     credential: BearerCredential,
     client: string | undefined,
     stale: CachedUser<T> | undefined,
-  ): Promise<AuthenticatedUser<T>> {
-    const { token, key } = credential;
+  ): AuthenticatedUser<T> | Promise<AuthenticatedUser<T>> {
+    return andThen(this.checkHere(credential), (checked) => {
+      const { known, screened } = checked;
+      if (known === undefined) return this.askUpstream(credential, client, stale, checked);
+      // Never asked about: not served stale during an outage, as the known user is not.
+      this.remember(credential.key, known.user, screened.expiresAt, known.freshUntil, false);
+      return known.user;
+    });
+  }
+
+  /**
+   * What can be judged of a token here: its screen and signature, and in local
+   * mode its user when known (and this token never refused).
+   */
+  private checkHere({ token, key }: BearerCredential): CheckedHere<T> | Promise<CheckedHere<T>> {
     let screened: ScreenedToken;
+    let signed: void | Promise<void>;
     try {
       screened = screenToken(token, this.parts.policy, this.now());
-      await this.parts.signatures?.verify(token, screened.header);
+      signed = this.parts.signatures?.verify(token, screened.header);
     } catch (error) {
-      if (error instanceof AuthenticationFailure)
-        this.logger.debug(`Token refused: ${error.detail}`);
-      throw error;
+      return this.refusedHere(error);
     }
-    const { expiresAt } = screened;
+    return signed instanceof Promise
+      ? signed.then(
+          () => this.withKnownUser(key, screened),
+          (error: unknown) => this.refusedHere(error),
+        )
+      : this.withKnownUser(key, screened);
+  }
+
+  /** A checked token, with its user when known here (local mode) and the token never refused. */
+  private withKnownUser(
+    key: string,
+    screened: ScreenedToken,
+  ): CheckedHere<T> | Promise<CheckedHere<T>> {
     // Local mode: the signature holds, so `iss` and `sub` are the auth-service's word.
     const subject = this.parts.signatures === undefined ? undefined : screened.subject;
-    const subjectKey = subject === undefined ? undefined : this.known?.keyOfSubject(subject);
-    const known = subjectKey === undefined ? undefined : await this.known?.find(subjectKey);
-    if (known !== undefined && !(await this.known?.wasRefused(key))) {
-      // Never asked about: not served stale during an outage, as the known user is not.
-      this.remember(key, known.user, expiresAt, known.freshUntil, false);
-      return known.user;
-    }
+    const known = this.known;
+    const subjectKey = subject === undefined ? undefined : known?.keyOfSubject(subject);
+    if (known === undefined || subjectKey === undefined) return { screened };
+    return andThen(known.find(subjectKey), (entry) => {
+      if (entry === undefined) return { screened, subjectKey };
+      return andThen(known.wasRefused(key), (refused) =>
+        refused ? { screened, subjectKey } : { screened, subjectKey, known: entry },
+      );
+    });
+  }
+
+  /** A token refused before any upstream call: logged for operators (which check), and thrown. */
+  private refusedHere(error: unknown): never {
+    if (error instanceof AuthenticationFailure) this.logger.debug(`Token refused: ${error.detail}`);
+    throw error;
+  }
+
+  /** A token whose user is not known here: the auth-service is asked (remote mode: about the token too). */
+  private async askUpstream(
+    credential: BearerCredential,
+    client: string | undefined,
+    stale: CachedUser<T> | undefined,
+    { screened, subjectKey }: CheckedHere<T>,
+  ): Promise<AuthenticatedUser<T>> {
+    const { token, key } = credential;
+    const { expiresAt } = screened;
     // Remote mode: the auth-service judges the token; its user's record here may be reused.
     let viewFreshUntil = Number.POSITIVE_INFINITY;
     const knownView =
@@ -333,6 +387,23 @@ export class TokenVerifier<T extends object = object> {
     }
     return stale.user;
   }
+}
+
+/** What {@link TokenVerifier} could judge of a new token before any upstream call. */
+interface CheckedHere<T extends object> {
+  screened: ScreenedToken;
+  /** The key its user is known under (local mode, a signed subject). */
+  subjectKey?: string;
+  /** Its user, validated within the cache lifetime, when this token was never refused. */
+  known?: CachedUser<T>;
+}
+
+/**
+ * `next(value)`: at once when `value` is not a promise, so that a path stays
+ * synchronous for as long as what it consults is.
+ */
+function andThen<A, B>(value: A | Promise<A>, next: (value: A) => B | Promise<B>): B | Promise<B> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 function credentialOf(token: string | BearerCredential): BearerCredential {

@@ -102,7 +102,34 @@ let serial = 0;
 const tokenOf = (sub: string, extra: Record<string, unknown> = {}): string =>
   signHs256(claimsFor(sub, { jti: `t-${++serial}`, ...extra }), SECRET);
 
+/**
+ * Whether a promise was settled when handed over: one settled already wins a
+ * race against one settled now; one still waiting on anything loses it.
+ */
+async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  const waiting = Symbol('waiting');
+  return Promise.race([promise, Promise.resolve(waiting)]).then(
+    (value) => value !== waiting,
+    () => true,
+  );
+}
+
 describe('known users (local mode): a new token of a user validated lately', () => {
+  it('is judged at once, with no verification left under way; a token that needs the auth-service is not', async () => {
+    const { verifier, lookup } = localVerifier();
+    const first = verifier.verify(tokenOf('ann'));
+    expect(await settledAtOnce(first)).toBe(false);
+    await first;
+    const second = verifier.verify(tokenOf('ann'));
+    expect(await settledAtOnce(second)).toBe(true);
+    expect((await second).username).toBe('ann');
+    // A forged one is refused at once too, before anything else is consulted.
+    const forged = verifier.verify(`${tokenOf('ann').slice(0, -4)}AAAA`);
+    expect(await settledAtOnce(forged)).toBe(true);
+    await expect(forged).rejects.toMatchObject({ reason: 'invalid token' });
+    expect(lookup.calls).toBe(1);
+  });
+
   it('costs no lookup, but its signature is still checked', async () => {
     const { verifier, lookup, signatureChecks } = localVerifier();
     const first = await verifier.verify(tokenOf('ann'));

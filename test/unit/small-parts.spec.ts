@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LookupBudget } from '../../lib/verification/lookup-budget.js';
 import { UpstreamFailureLog } from '../../lib/client/auth-service.http.js';
-import { KeyMismatchWatch } from '../../lib/verification/signature-check.js';
+import { KeyMismatchWatch, SignatureCheck } from '../../lib/verification/signature-check.js';
+import { StaticJwtKey, type JwtKeySource } from '../../lib/verification/jwt-keys.js';
+import { AuthenticationFailure } from '../../lib/verification/authentication-failure.js';
+import { claimsFor, signHs256 } from '../fixtures/jwt.js';
 import { RefusalDelay } from '../../lib/login/refusal-delay.js';
 
 describe('RefusalDelay', () => {
@@ -106,5 +109,52 @@ describe('KeyMismatchWatch', () => {
     watch.record(true);
     for (let i = 0; i < 40; i++) watch.record(false);
     expect(lines).toEqual([]);
+  });
+});
+
+describe('SignatureCheck', () => {
+  const SECRET = 'a-test-secret-of-at-least-32-bytes-long';
+  const HEADER = { alg: 'HS256' };
+  const checkWith = (keys: JwtKeySource, warn: (line: unknown) => void = () => undefined) =>
+    new SignatureCheck(keys, 0, new KeyMismatchWatch('jwt.secret', { warn }));
+
+  it('judges a token at once with a configured key: no promise, a refusal thrown', () => {
+    const check = checkWith(StaticJwtKey.fromSecret(SECRET));
+    const token = signHs256(claimsFor('ann'), SECRET);
+    expect(check.verify(token, HEADER)).toBeUndefined();
+    const forged = signHs256(claimsFor('ann'), 'another-secret-of-at-least-32-bytes-long');
+    expect(() => check.verify(forged, HEADER)).toThrow(
+      expect.objectContaining({ reason: 'invalid token', detail: 'signature' }),
+    );
+    const expired = signHs256(
+      claimsFor('ann', { exp: Math.floor(Date.now() / 1000) - 60 }),
+      SECRET,
+    );
+    expect(() => check.verify(expired, HEADER)).toThrow(
+      expect.objectContaining({ reason: 'token expired' }),
+    );
+    expect(() => check.verify(token, { alg: 'HS512' })).toThrow(AuthenticationFailure);
+  });
+
+  it('counts each wrong signature for the key-mismatch warning, on the synchronous path too', () => {
+    const lines: unknown[] = [];
+    const check = checkWith(StaticJwtKey.fromSecret(SECRET), (line) => lines.push(line));
+    const forged = signHs256(claimsFor('ann'), 'another-secret-of-at-least-32-bytes-long');
+    for (let i = 0; i < 20; i++) expect(() => check.verify(forged, HEADER)).toThrow();
+    expect(lines).toHaveLength(1);
+  });
+
+  it('answers with a promise when the key must be fetched (a JWKS), with the same verdicts', async () => {
+    const configured = StaticJwtKey.fromSecret(SECRET);
+    const fetched: JwtKeySource = {
+      algorithms: configured.algorithms,
+      keyFor: () => Promise.resolve(configured.keyFor()),
+    };
+    const check = checkWith(fetched);
+    const verdict = check.verify(signHs256(claimsFor('ann'), SECRET), HEADER);
+    expect(verdict).toBeInstanceOf(Promise);
+    await expect(verdict).resolves.toBeUndefined();
+    const forged = signHs256(claimsFor('ann'), 'another-secret-of-at-least-32-bytes-long');
+    await expect(check.verify(forged, HEADER)).rejects.toMatchObject({ detail: 'signature' });
   });
 });
