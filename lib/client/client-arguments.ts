@@ -25,10 +25,15 @@ export function checkToken(token: unknown, what: string): string {
  * @throws TypeError when it is not a non-empty string or is a dot segment
  */
 export function checkPathSegment(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value === '' || value === '.' || value === '..') {
+  if (!isPathSegment(value)) {
     throw new TypeError(`${what} must be a non-empty string other than "." and ".."`);
   }
   return value;
+}
+
+/** Whether a value can be sent as one path segment: a non-empty string, not a dot segment. */
+export function isPathSegment(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value !== '.' && value !== '..';
 }
 
 /**

@@ -69,6 +69,53 @@ describe.each(PLATFORMS)('auth-service faults on %s', (platform) => {
       expect(emulator.requestCount('user')).toBe(1);
     });
 
+    it("answers 503 when the service-user record is another user's, and never grants with it", async () => {
+      const admins = {
+        user: {
+          id: 'another-user',
+          username: 'admin',
+          first_name: '',
+          last_name: '',
+          email: '',
+          phone_number: '',
+          is_admin: false,
+        },
+        is_service_admin: true,
+        metadata: { canView: true, canEdit: true, region: 'apac', maxDiscount: 50 },
+      };
+      emulator.fail(
+        { kind: 'status', status: 200, body: JSON.stringify({ data: { user: admins } }) },
+        { endpoints: ['serviceUser'] },
+      );
+      const token = emulator.issueToken('viewer');
+      for (const route of ['/reports/edits', '/admin/users']) {
+        expectUnavailable(await call(`${app.url}${route}`, { token }));
+      }
+      emulator.clearFaults();
+      expect((await call(`${app.url}/reports/edits`, { token })).status).toBe(403);
+    });
+
+    it.each(['.', '..'])(
+      'answers 503, not 500, when the auth-service names the user %j (no path can carry it)',
+      async (id) => {
+        const viewer = {
+          id,
+          username: 'viewer',
+          first_name: '',
+          last_name: '',
+          email: '',
+          phone_number: '',
+          is_admin: false,
+        };
+        emulator.fail(
+          { kind: 'status', status: 200, body: JSON.stringify(viewer) },
+          { endpoints: ['user'] },
+        );
+        expectUnavailable(await products(emulator.issueToken('viewer')));
+        expect(emulator.requestCount('serviceUser')).toBe(0);
+      },
+    );
+
     it("passes on the auth-service's Retry-After", async () => {
       emulator.fail({ kind: 'status', status: 503, headers: { 'retry-after': '7' } });
       expectUnavailable(await products(emulator.issueToken('editor')), '7');
