@@ -8,6 +8,7 @@ import {
   type OAuthClientCredentials,
 } from './auth-api.options.js';
 import { plainMetadata, type MetadataMapper } from './auth-service.wire.js';
+import { isWellFormedText } from './client-arguments.js';
 
 /** What an `AuthApi` runs with: its options checked, defaults applied, the schema built. */
 export interface AuthApiSettings<T extends object> {
@@ -78,6 +79,10 @@ function checkedServiceName(value: string): string {
   if (value === '.' || value === '..') {
     // A URL parser resolves these (even percent-encoded) instead of sending them.
     throw new ApexAuthOptionsError('serviceName', 'must not be "." or ".."');
+  }
+  if (!isWellFormedText(value)) {
+    // It goes into every service path, which cannot be percent-encoded with one.
+    throw new ApexAuthOptionsError('serviceName', 'must not hold a lone UTF-16 surrogate');
   }
   return value;
 }

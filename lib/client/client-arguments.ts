@@ -22,18 +22,35 @@ export function checkToken(token: unknown, what: string): string {
  * Checks an id that becomes a path segment. It is percent-encoded when sent,
  * but a URL parser resolves `.` and `..` (even encoded) instead of sending them.
  *
- * @throws TypeError when it is not a non-empty string or is a dot segment
+ * @throws TypeError when it is not a non-empty string, is a dot segment or holds a lone surrogate
  */
 export function checkPathSegment(value: unknown, what: string): string {
   if (!isPathSegment(value)) {
-    throw new TypeError(`${what} must be a non-empty string other than "." and ".."`);
+    throw new TypeError(
+      `${what} must be a non-empty string other than "." and "..", without lone surrogates`,
+    );
   }
   return value;
 }
 
-/** Whether a value can be sent as one path segment: a non-empty string, not a dot segment. */
+/**
+ * Whether a value can be sent as one path segment: a non-empty string, not a
+ * dot segment, and text that can be percent-encoded (no lone UTF-16
+ * surrogate: `encodeURIComponent` throws on one, before anything is sent).
+ */
 export function isPathSegment(value: unknown): value is string {
-  return typeof value === 'string' && value !== '' && value !== '.' && value !== '..';
+  return (
+    typeof value === 'string' &&
+    value !== '' &&
+    value !== '.' &&
+    value !== '..' &&
+    isWellFormedText(value)
+  );
+}
+
+/** Whether a text has no lone UTF-16 surrogate (what `String.prototype.isWellFormed` tells, from ES2024). */
+export function isWellFormedText(value: string): boolean {
+  return !/\p{Cs}/u.test(value);
 }
 
 /**

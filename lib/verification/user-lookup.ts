@@ -76,7 +76,7 @@ export class UserLookup<T extends object = object> {
       throw new AuthServicePayloadError(
         'user',
         'id',
-        'is a dot segment, which no URL path can carry',
+        'cannot be sent as a URL path segment ("." or "..", or a lone surrogate)',
       );
     }
     const info = await upstream.fullMetadataFor(user.id).catch((error: unknown) => {

@@ -159,7 +159,7 @@ describe('AuthApiForToken', () => {
       expect(noService).toBeInstanceOf(AuthServiceNotFoundError);
     });
 
-    it('sends ids as one encoded path segment, and refuses dot segments', async () => {
+    it('sends ids as one encoded path segment, and refuses dot segments and lone surrogates', async () => {
       const asAdmin = plainClient(emulator).forToken(tokenOf(ADMIN.username));
       emulator.resetCounters();
       // Unencoded, this would reach /services/shop/users (endpoint 6) instead.
@@ -167,9 +167,11 @@ describe('AuthApiForToken', () => {
       expect(error).toBeInstanceOf(AuthServiceNotFoundError);
       expect(emulator.requestCount('serviceUser')).toBe(1);
       expect(emulator.requestCount('serviceUsers')).toBe(0);
-      for (const id of ['', '.', '..']) {
+      // A lone surrogate cannot be percent-encoded: the app's argument, not an unreachable auth-service.
+      for (const id of ['', '.', '..', 'u\ud800']) {
         await expect(asAdmin.metadataFor(id)).rejects.toBeInstanceOf(TypeError);
       }
+      expect(emulator.requestCount('metadata')).toBe(0);
     });
   });
 

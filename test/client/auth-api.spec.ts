@@ -174,6 +174,7 @@ describe('AuthApi options', () => {
     ['serviceName', { serviceName: '' }],
     ['serviceName', { serviceName: '   ' }],
     ['serviceName', { serviceName: '..' }],
+    ['serviceName', { serviceName: 'shop\ud800' }],
     ['serviceName', { serviceName: undefined }],
     ['timeoutMs', { timeoutMs: 0 }],
     ['timeoutMs', { timeoutMs: -5 }],

@@ -16,6 +16,7 @@ import {
   rejectionOf,
   startEmulator,
 } from './client-fixtures.js';
+import { UserLookup } from '../../lib/verification/user-lookup.js';
 
 const SECRETS = [ALICE.password, ADMIN.password, CLIENT.clientSecret];
 
@@ -200,6 +201,29 @@ describe('failures of the auth-service', () => {
       expectNoSecrets(error, ['SECRET-PAGE', '<html>']);
       expect(emulator.requestCount('user')).toBe(1);
     });
+
+    it.each(['.', '..', 'ann\ud800'])(
+      'makes a user id that no path can carry (%j) a payload error of the lookup, before any further call',
+      async (id) => {
+        emulator.fail(
+          json({
+            id,
+            username: ALICE.username,
+            first_name: '',
+            last_name: '',
+            email: '',
+            phone_number: '',
+            is_admin: false,
+          }),
+          { endpoints: ['user'] },
+        );
+        const lookup = new UserLookup(plainClient(emulator), undefined);
+        const error = await rejectionOf(lookup.lookUp(aliceToken, undefined));
+        expect(error).toBeInstanceOf(AuthServicePayloadError);
+        expect(error).toMatchObject({ path: 'id' });
+        expect(emulator.requestCount('serviceUser')).toBe(0);
+      },
+    );
 
     it('maps a user without username to AuthServicePayloadError naming the field', async () => {
       emulator.fail(

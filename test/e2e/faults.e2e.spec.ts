@@ -95,7 +95,7 @@ describe.each(PLATFORMS)('auth-service faults on %s', (platform) => {
       expect((await call(`${app.url}/reports/edits`, { token })).status).toBe(403);
     });
 
-    it.each(['.', '..'])(
+    it.each(['.', '..', 'ann\ud800'])(
       'answers 503, not 500, when the auth-service names the user %j (no path can carry it)',
       async (id) => {
         const viewer = {
