@@ -40,6 +40,11 @@ export function pinSelf(core: number): void {
 export class BenchProcess {
   private constructor(private readonly child: ChildProcess) {}
 
+  /** Its process id (the node process's: `taskset` execs it). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** @param nodeFlags - for node itself (`--cpu-prof`) */
   static start(
     script: string,
@@ -148,6 +153,11 @@ export class AppProcess {
     const { port } =
       await process.next<Extract<BenchAppMessage, { type: 'listening' }>>('listening');
     return new AppProcess(process, `http://127.0.0.1:${port}`);
+  }
+
+  /** Its process id, which names its `--cpu-prof` profile. */
+  get pid(): number | undefined {
+    return this.process.pid;
   }
 
   /** Its resident set size now, in bytes. */

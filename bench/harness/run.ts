@@ -41,7 +41,12 @@ import {
   SCENARIOS,
   type Scenario,
 } from './scenarios.js';
-import { topFunctions } from './profile-summary.js';
+import {
+  monotonicMicros,
+  perRequest,
+  topFunctions,
+  type ProfileWindow,
+} from './profile-summary.js';
 import { TokenMint } from './token-mint.js';
 import { startRedis, type RunningRedis } from '../../test/fixtures/redis-server.js';
 
@@ -124,6 +129,10 @@ class AdapterBench {
   readonly results: RoundResult[] = [];
   /** The app core's times when the measured run began. */
   private coreBefore?: CoreTimes;
+  /** When the measured run began, on the monotonic clock (µs). */
+  private runStartedUs = 0;
+  /** The measured runs, by app process: where `--profile` finds each scenario's samples. */
+  readonly windows: ProfileWindow[] = [];
 
   constructor(
     private readonly adapter: BenchAdapter,
@@ -241,6 +250,13 @@ class AdapterBench {
       cpuBefore = await app.cpuMicros();
       result = await load(requests, durationSeconds, true);
     }
+    this.windows.push({
+      pid: app.pid,
+      label: `${this.adapter} ${scenario.id}`,
+      fromUs: this.runStartedUs,
+      toUs: monotonicMicros(),
+      requests: result.requests,
+    });
     const cpu = (await app.cpuMicros()) - cpuBefore;
     const coreAfter = CAN_PIN ? coreTimes(APP_CORE) : undefined;
     await sleep(SETTLE_MS);
@@ -260,6 +276,7 @@ class AdapterBench {
   /** Notes the app core's times as a measured run's connections start (its requests are built by then). */
   private markCoreStart(): void {
     this.coreBefore = CAN_PIN ? coreTimes(APP_CORE) : undefined;
+    this.runStartedUs = monotonicMicros();
   }
 
   /** Settles, then sends every request of the lists once: the measured run, and the app's CPU before it. */
@@ -390,9 +407,12 @@ const startedAt = new Date().toISOString();
 const loadStart = loadavg()[0];
 const emulator = await EmulatorProcess.start();
 const adapters: BenchReport['adapters'] = {};
+const windows: ProfileWindow[] = [];
 try {
   for (const adapter of settings.adapters) {
-    adapters[adapter] = await new AdapterBench(adapter, emulator, settings, redis).run();
+    const bench = new AdapterBench(adapter, emulator, settings, redis);
+    adapters[adapter] = await bench.run();
+    windows.push(...bench.windows);
   }
 } finally {
   await emulator.stop();
@@ -414,7 +434,12 @@ const report: BenchReport = {
 };
 if (settings.profileDirectory !== undefined) {
   for (const file of readdirSync(settings.profileDirectory)) {
-    console.log(`\n${file}\n${topFunctions(join(settings.profileDirectory, file)).join('\n')}`);
+    const path = join(settings.profileDirectory, file);
+    // `CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile`
+    const pid = Number(file.split('.')[3]);
+    const measured = windows.filter((window) => window.pid === pid);
+    console.log(`\n${file}\n${topFunctions(path).join('\n')}`);
+    if (measured.length > 0) console.log(`\n${perRequest(path, measured).join('\n')}`);
   }
 }
 const directory = new URL('../../../bench/results/', import.meta.url);
