@@ -133,7 +133,8 @@ function readUser(r: WireReader, value: unknown, path: string): User {
   const object = r.object(value, path);
   const text = (key: string): string => r.string(r.field(object, key), childPath(path, key));
   return {
-    id: r.nonEmptyString(r.field(object, 'id'), childPath(path, 'id')),
+    // Endpoints 4 and 5 take it in their paths.
+    id: r.pathSegment(r.field(object, 'id'), childPath(path, 'id')),
     username: r.nonEmptyString(r.field(object, 'username'), childPath(path, 'username')),
     firstName: text('first_name'),
     lastName: text('last_name'),

@@ -1,4 +1,5 @@
 import { AuthServicePayloadError } from '../errors/index.js';
+import { isPathSegment } from './client-arguments.js';
 
 /**
  * Checked reads of an untrusted upstream payload, each naming where it looks
@@ -48,6 +49,15 @@ export class WireReader {
   nonEmptyString(value: unknown, path: string): string {
     const text = this.string(value, path);
     if (text === '') this.fail(path, 'must not be empty');
+    return text;
+  }
+
+  /** A string that can be sent as one URL path segment: an id that the contract puts into paths. */
+  pathSegment(value: unknown, path: string): string {
+    const text = this.nonEmptyString(value, path);
+    if (!isPathSegment(text)) {
+      this.fail(path, 'cannot be sent as a URL path segment ("." or "..", or a lone surrogate)');
+    }
     return text;
   }
 

@@ -1,6 +1,5 @@
 import type { AuthApi, AuthApiForToken } from '../client/index.js';
 import type { ServiceMetadata, User } from '../client/auth-service.entities.js';
-import { isPathSegment } from '../client/client-arguments.js';
 import {
   AuthServiceForbiddenError,
   AuthServiceNotFoundError,
@@ -71,14 +70,6 @@ export class UserLookup<T extends object = object> {
   }
 
   private async serviceView(upstream: AuthApiForToken<T>, user: User): Promise<ServiceView<T>> {
-    // The id goes into the next call's path: one that no path can carry is the auth-service's fault, not ours.
-    if (!isPathSegment(user.id)) {
-      throw new AuthServicePayloadError(
-        'user',
-        'id',
-        'cannot be sent as a URL path segment ("." or "..", or a lone surrogate)',
-      );
-    }
     const info = await upstream.fullMetadataFor(user.id).catch((error: unknown) => {
       // Not a user of this service (yet): they have the schema's defaults.
       if (error instanceof AuthServiceNotFoundError) return undefined;

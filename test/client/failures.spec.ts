@@ -203,7 +203,7 @@ describe('failures of the auth-service', () => {
     });
 
     it.each(['.', '..', 'ann\ud800'])(
-      'makes a user id that no path can carry (%j) a payload error of the lookup, before any further call',
+      'makes a user id that no path can carry (%j) a payload error, for the lookup before any further call',
       async (id) => {
         emulator.fail(
           json({
@@ -222,6 +222,8 @@ describe('failures of the auth-service', () => {
         expect(error).toBeInstanceOf(AuthServicePayloadError);
         expect(error).toMatchObject({ path: 'id' });
         expect(emulator.requestCount('serviceUser')).toBe(0);
+        // An app's own `user()` gets no id it could not pass back to `metadataFor`.
+        await expect(asAlice().user()).rejects.toMatchObject({ operation: 'user', path: 'id' });
       },
     );
 
