@@ -78,6 +78,7 @@ export function perRequest(path: string, windows: ProfileWindow[], count = 15): 
   for (const label of new Set(windows.map((window) => window.label))) {
     const runs = windows.filter((window) => window.label === label);
     const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+    if (requests === 0) continue;
     const self = new Map<string, number>();
     let busyUs = 0;
     let time = profile.startTime;
@@ -90,7 +91,6 @@ export function perRequest(path: string, windows: ProfileWindow[], count = 15): 
       busyUs += delta;
       self.set(key, (self.get(key) ?? 0) + delta);
     });
-    if (requests === 0) continue;
     const perRequestUs = (us: number): string => `${(us / requests).toFixed(2).padStart(7)} µs`;
     lines.push(`${label}: ${perRequestUs(busyUs).trim()} of CPU a request, sampled`);
     lines.push(...ranked(self, count, perRequestUs));

@@ -26,7 +26,7 @@ const UNANSWERED = Symbol('unanswered');
  * token of a known user is judged without an await.
  */
 export class SignatureCheck {
-  private readonly options: { algorithms: JwtAlgorithm[]; clockTolerance: number };
+  private readonly options: Parameters<JwtVerifier>[2];
 
   constructor(
     private readonly keys: JwtKeySource,
